@@ -1,0 +1,73 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import { fileURLToPath } from 'node:url';
+import { ZodError } from 'zod';
+import { AppError, fieldIssues } from './errors.js';
+import type { Logger } from './logger.js';
+import type { RenderPage } from './web/views.js';
+import { registerRoutes, type RouteDeps } from './web/routes.js';
+
+/** What the HTTP layer needs; built in main.ts (or by tests). */
+export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: string };
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+/** Builds the express app: security headers, routes, one error handler. Never listens by itself. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+        },
+      },
+    }),
+  );
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
+  app.use(express.json({ limit: '16kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }));
+  registerRoutes(app, deps);
+  app.use((req, res) => {
+    if (req.path.startsWith('/api/')) res.status(404).json({ error: { code: 'not_found', message: 'No such endpoint.' } });
+    else res.status(404).send(deps.render('message', { title: 'Not found', heading: 'Page not found', message: 'There is nothing at this address.', link: { href: '/', label: 'Go to the start page' } }));
+  });
+  app.use(errorHandler(deps));
+  return app;
+}
+
+function errorHandler({ log, render }: AppDeps): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const app =
+      err instanceof AppError
+        ? err
+        : err instanceof ZodError
+          ? new AppError('validation', 'Some fields are invalid.', fieldIssues(err))
+          : bodyParserError(err) ?? new AppError('internal', 'Something went wrong on our side.');
+    if (app.status >= 500) log.error({ err, path: req.path }, 'request failed');
+    if (res.headersSent) return;
+    if (req.path.startsWith('/api/') || req.is('application/json')) {
+      res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.issues.length ? { issues: app.issues } : {}) } });
+    } else {
+      res.status(app.status).send(render('message', { title: 'Error', heading: app.status >= 500 ? 'Something went wrong' : 'That did not work', message: app.message }));
+    }
+  };
+}
+
+// body-parser errors carry a `type`: too large, malformed JSON, bad charset.
+function bodyParserError(err: { type?: string; status?: number }): AppError | undefined {
+  if (err.type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large.');
+  if (err.type === 'entity.parse.failed') return new AppError('bad_request', 'The request body is not valid JSON.');
+  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) return new AppError('bad_request', 'The request could not be read.');
+  return undefined;
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_PATH: z.string().min(1).default('./data/paperboy.db'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SMTP_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
+  OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
+  MAIL_FROM: z.string().min(3).default('Paperboy <paperboy@localhost>'),
+  LIST_UNSUBSCRIBE_MAILTO: z.email().optional(),
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  DKIM_PRIVATE_KEY_PATH: z.string().optional(),
+  SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.string().default('loopback'),
+  RATE_LIMITS: bool.default(true),
+  SOURCES: list.pipe(z.array(z.enum(['hf', 'arxiv']))).default(['hf', 'arxiv']),
+  HF_API_URL: httpUrl.default('https://huggingface.co'),
+  ARXIV_API_URL: httpUrl.default('https://export.arxiv.org'),
+  ARXIV_CATEGORIES: list.default(['cs.LG', 'cs.CL', 'cs.CV', 'cs.AI']),
+  ARXIV_MAX_RESULTS: z.coerce.number().int().min(1).max(2000).default(200),
+  FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+  INGEST_CRON: z.string().default('7 * * * *'),
+  DIGEST_CRON: z.string().default('*/10 * * * *'),
+  SCHEDULER: bool.default(true),
+  DEMO_CORPUS: bool.default(true),
+  LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+});
+
+export type Config = ReturnType<typeof buildConfig>;
+
+/** A configuration problem, with one line per offending variable. */
+export class ConfigError extends Error {}
+
+/** Parses the environment once; the only reader of process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.NODE_ENV === 'production' && !parsed.data.SECRET) {
+    throw new ConfigError('Invalid configuration:\n  SECRET: required when NODE_ENV=production');
+  }
+  return buildConfig(parsed.data);
+}
+
+function buildConfig(e: z.infer<typeof EnvSchema>) {
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databasePath: e.DATABASE_PATH,
+    smtp: Object.freeze({
+      url: e.SMTP_URL,
+      poolSize: e.SMTP_POOL_SIZE,
+      ratePerSecond: e.SMTP_RATE_PER_SECOND,
+      outboxDir: e.OUTBOX_DIR,
+      dkim:
+        e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_PATH
+          ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, keyPath: e.DKIM_PRIVATE_KEY_PATH }
+          : undefined,
+    }),
+    mailFrom: e.MAIL_FROM,
+    listUnsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO,
+    secret: e.SECRET,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    rateLimits: e.RATE_LIMITS,
+    sources: Object.freeze({
+      enabled: e.SOURCES,
+      hfUrl: e.HF_API_URL.replace(/\/+$/, ''),
+      arxivUrl: e.ARXIV_API_URL.replace(/\/+$/, ''),
+      arxivCategories: e.ARXIV_CATEGORIES,
+      arxivMaxResults: e.ARXIV_MAX_RESULTS,
+      timeoutMs: e.FETCH_TIMEOUT_MS,
+    }),
+    cron: Object.freeze({ enabled: e.SCHEDULER, ingest: e.INGEST_CRON, digest: e.DIGEST_CRON }),
+    demoCorpus: e.DEMO_CORPUS,
+    lookbackDays: e.LOOKBACK_DAYS,
+  });
+}

@@ -1,0 +1,55 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import * as schema from './schema.js';
+
+export type Sqlite = Database.Database;
+export type Db = BetterSQLite3Database<typeof schema>;
+export interface Database_ {
+  sqlite: Sqlite;
+  db: Db;
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
+export function openDatabase(path: string, options: { migrate?: boolean } = {}): Database_ {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  if (options.migrate !== false) migrate(sqlite);
+  return { sqlite, db: drizzle(sqlite, { schema }) };
+}
+
+/** The numbered .sql files in migrations/, in order. */
+export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: string; sql: string }[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((name) => ({ version: Number(name.slice(0, 4)), name, sql: readFileSync(`${dir}/${name}`, 'utf8') }));
+}
+
+/** Applies pending migrations, each in its own transaction; returns the names applied. */
+export function migrate(sqlite: Sqlite, dir = MIGRATIONS_DIR): string[] {
+  sqlite.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied: string[] = [];
+  // IMMEDIATE: two processes starting together must not both apply a migration.
+  const apply = sqlite.transaction((m: { version: number; name: string; sql: string }) => {
+    const done = sqlite.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+    if (done) return;
+    sqlite.exec(m.sql);
+    sqlite
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(m.version, m.name, new Date().toISOString());
+    applied.push(m.name);
+  });
+  for (const m of listMigrations(dir)) apply.immediate(m);
+  return applied;
+}

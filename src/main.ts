@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database_ } from './db/client.js';
+import { createLogger, type Logger } from './logger.js';
+import { runIngest } from './papers/ingest-service.js';
+import { loadSampleIfEmpty } from './papers/sample-corpus.js';
+import { assertCron, startScheduler, type Job } from './scheduler.js';
+import { compilePages, type RenderPage } from './web/views.js';
+
+/** Everything wired together; one per process. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  database: Database_;
+  secret: string;
+  render: RenderPage;
+  close: () => void;
+}
+
+/** Reads SECRET, or in development a generated one kept in the database so links survive restarts. */
+export function resolveSecret(config: Config, database: Database_, log: Logger): string {
+  if (config.secret) return config.secret;
+  const get = database.sqlite.prepare("SELECT value FROM settings WHERE key = 'dev_secret'");
+  const existing = get.get() as { value: string } | undefined;
+  if (existing) return existing.value;
+  const value = randomBytes(32).toString('hex');
+  database.sqlite.prepare("INSERT OR IGNORE INTO settings (key, value) VALUES ('dev_secret', ?)").run(value);
+  log.warn('SECRET is not set: using a generated development secret stored in the database');
+  return (get.get() as { value: string }).value;
+}
+
+/** Opens the database (running migrations) and builds the services. Connects nothing else. */
+export function createServices(config: Config, log = createLogger(config.logLevel)): Services {
+  const database = openDatabase(config.databasePath);
+  const secret = resolveSecret(config, database, log);
+  return { config, log, database, secret, render: compilePages(), close: () => database.sqlite.close() };
+}
+
+/** On a first start with no papers: try the sources once, and fall back to the shipped sample corpus. */
+async function seedIfEmpty(s: Services): Promise<void> {
+  const count = s.database.sqlite.prepare('SELECT count(*) AS n FROM papers').get() as { n: number };
+  if (count.n > 0) return;
+  await runIngest(s.database, s.config, s.log, { now: new Date(), retries: 0, arxivIntervalMs: 0 });
+  const loaded = s.config.demoCorpus ? loadSampleIfEmpty(s.database, new Date()) : null;
+  if (loaded) s.log.info({ papers: loaded.inserted }, 'no source reachable: loaded the sample corpus');
+}
+
+/** `paperboy serve`: HTTP server, scheduler, graceful shutdown on SIGTERM/SIGINT. */
+export async function serve(config: Config): Promise<void> {
+  assertCron(config.cron.ingest, 'INGEST_CRON');
+  assertCron(config.cron.digest, 'DIGEST_CRON');
+  const s = createServices(config);
+  const app = createApp({ ...s, trustProxy: config.trustProxy });
+  const server: Server = await new Promise((resolve, reject) => {
+    const srv = app.listen(config.port, config.host, () => resolve(srv)).on('error', reject);
+  });
+  s.log.info({ url: `http://${config.host}:${config.port}`, publicUrl: config.publicUrl }, 'paperboy is listening');
+  const seeding = seedIfEmpty(s).catch((err) => s.log.error({ err }, 'first-start seeding failed'));
+
+  const jobs: Job[] = [
+    { name: 'ingest', cron: config.cron.ingest, run: () => runIngest(s.database, config, s.log, { now: new Date() }) },
+  ];
+  const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    s.log.info({ signal }, 'shutting down');
+    server.close();
+    server.closeIdleConnections();
+    await scheduler?.stop();
+    await seeding;
+    s.close();
+    s.log.info('bye');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
