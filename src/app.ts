@@ -10,6 +10,7 @@ import { registerRoutes, type RouteDeps } from './web/routes.js';
 /** What the HTTP layer needs; built in main.ts (or by tests). */
 export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: string };
 
+
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 
 /** Builds the express app: security headers, routes, one error handler. Never listens by itself. */
@@ -54,7 +55,7 @@ function errorHandler({ log, render }: AppDeps): ErrorRequestHandler {
         : err instanceof ZodError
           ? new AppError('validation', 'Some fields are invalid.', fieldIssues(err))
           : bodyParserError(err) ?? new AppError('internal', 'Something went wrong on our side.');
-    if (app.status >= 500) log.error({ err, path: req.path }, 'request failed');
+    if (app.status >= 500) log.error({ err, path: redactPath(req.path) }, 'request failed');
     if (res.headersSent) return;
     if (req.path.startsWith('/api/') || req.is('application/json')) {
       res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.issues.length ? { issues: app.issues } : {}) } });
@@ -70,4 +71,9 @@ function bodyParserError(err: { type?: string; status?: number }): AppError | un
   if (err.type === 'entity.parse.failed') return new AppError('bad_request', 'The request body is not valid JSON.');
   if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) return new AppError('bad_request', 'The request could not be read.');
   return undefined;
+}
+
+/** A path fit for logs: tokens in confirm/manage/unsubscribe/digest links replaced. */
+export function redactPath(path: string): string {
+  return path.replace(/\/(confirm|manage|unsubscribe|digest)\/[^/]+/, '/$1/[token]');
 }

@@ -10,6 +10,13 @@ import { countPapers, searchPapers } from './papers/paper-repo.js';
 import { utcDate } from './papers/parsers/dates.js';
 import { collectStats } from './stats-service.js';
 import { progressBar } from './cli-progress-bar.js';
+import { addSubscriber, importSubscribers, removeSubscriber } from './subscribers/subscriber-admin.js';
+import { parseSubscriberCsv, toSubscriberCsv } from './subscribers/subscriber-csv.js';
+import { listSubscribers, publicSubscriber } from './subscribers/subscriber-repo.js';
+import { Email, Preferences } from './subscribers/subscription-input.js';
+import { TOPICS, topicQuery } from './subscribers/topic-catalogue.js';
+import { fieldIssues } from './errors.js';
+import { readFileSync } from 'node:fs';
 
 /** Bad usage or bad input: exit code 2. */
 class UsageError extends Error {}
@@ -33,7 +40,7 @@ function isoDay(value: string): string {
 /** Opens the services for one command and always closes them. */
 async function withServices<T>(fn: (s: Services) => T | Promise<T>): Promise<T> {
   const config = loadConfig();
-  const s = createServices(config, createLogger(process.env.LOG_LEVEL ?? 'warn'));
+  const s = await createServices(config, createLogger(process.env.LOG_LEVEL ?? 'warn'));
   try {
     return await fn(s);
   } finally {
@@ -132,6 +139,18 @@ export function buildProgram(): Command {
       }),
     );
 
+  const topics = program.command('topics').description('the topic catalogue');
+  topics
+    .command('list')
+    .description('list catalogue topics and their queries')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) return out(JSON.stringify(TOPICS.map((t) => ({ ...t, query: topicQuery(t) })), null, 2));
+      for (const t of TOPICS) out(`${t.slug.padEnd(26)} ${t.name}\n${' '.repeat(27)}${t.description}`);
+    });
+
+  registerSubscriberCommands(program);
+
   program
     .command('stats')
     .description('counts of papers, subscribers and digests')
@@ -149,8 +168,92 @@ export function buildProgram(): Command {
   return program;
 }
 
+const splitList = (v: string) => v.split(/[;,]/).map((s) => s.trim()).filter(Boolean);
+
+function registerSubscriberCommands(program: Command): void {
+  const subs = program.command('subscribers').description('manage subscribers');
+  subs
+    .command('add')
+    .description('add a subscriber (pending with a confirmation email, or active with --confirmed)')
+    .argument('<email>')
+    .option('--topics <slugs>', 'topic slugs separated by ";" or ","', splitList, [])
+    .option('--keywords <terms>', 'keywords separated by ";" or ","', splitList, [])
+    .option('--exclude <terms>', 'excluded keywords separated by ";" or ","', splitList, [])
+    .option('--frequency <f>', 'daily or weekly')
+    .option('--weekday <n>', '1 (Monday) to 7 (Sunday)')
+    .option('--hour <h>', 'local delivery hour, 0-23')
+    .option('--timezone <tz>', 'IANA time zone')
+    .option('--max-papers <n>', 'papers per digest')
+    .option('--confirmed', 'consent was obtained elsewhere: make the subscriber active at once')
+    .action(async (email: string, opts: Record<string, unknown>) =>
+      withServices(async (s) => {
+        const { confirmed, ...rest } = opts;
+        const parsedEmail = Email.safeParse(email);
+        if (!parsedEmail.success) throw new UsageError(`email: ${parsedEmail.error.issues[0]!.message}`);
+        const prefs = Preferences.safeParse(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+        if (!prefs.success) throw new AppError('validation', 'Invalid subscriber.', fieldIssues(prefs.error));
+        const sub = addSubscriber(s.database, parsedEmail.data, prefs.data, Boolean(confirmed), new Date());
+        await s.outbound.run();
+        out(`${sub.email}: ${sub.status}${sub.status === 'pending' ? ' (confirmation email queued)' : ''}`);
+      }),
+    );
+  subs
+    .command('list')
+    .description('list subscribers')
+    .option('--json', 'print as JSON')
+    .option('--status <status>', 'only this status')
+    .action((opts: { json?: boolean; status?: string }) =>
+      withServices((s) => {
+        const all = listSubscribers(s.database).filter((x) => !opts.status || x.status === opts.status);
+        if (opts.json) return out(JSON.stringify(all.map(publicSubscriber)));
+        for (const x of all) out(`${x.email}\t${x.status}\t${x.frequency}${x.frequency === 'weekly' ? `/${x.weekday}` : ''} ${String(x.hour).padStart(2, '0')}:00 ${x.timezone}\t${[...x.topics, ...x.keywords.map((k) => `"${k}"`)].join(', ')}`);
+        if (!all.length) err('no subscribers');
+      }),
+    );
+  subs
+    .command('remove')
+    .description('delete a subscriber and all their data')
+    .argument('<email>')
+    .action((email: string) =>
+      withServices((s) => {
+        if (!removeSubscriber(s.database, email.trim().toLowerCase())) throw new UsageError(`${email}: no such subscriber`);
+        out(`${email}: removed`);
+      }),
+    );
+  subs
+    .command('import')
+    .description('import subscribers from CSV (columns: email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers)')
+    .argument('<file>', 'CSV file')
+    .option('--confirmed', 'consent was obtained elsewhere: keep statuses (default active) instead of asking each address to confirm')
+    .action(async (file: string, opts: { confirmed?: boolean }) =>
+      withServices(async (s) => {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (e) {
+          throw new InputError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code})`);
+        }
+        const rows = parseSubscriberCsv(text, file);
+        const counts = importSubscribers(s.database, rows, Boolean(opts.confirmed), new Date());
+        const bar = progressBar('sending confirmations', counts.confirmationsQueued);
+        await s.outbound.run();
+        bar.stop();
+        out(`${rows.length} rows: ${counts.added} added, ${counts.updated} updated, ${counts.confirmationsQueued} confirmation emails queued`);
+      }),
+    );
+  subs
+    .command('export')
+    .description('write all subscribers as CSV to stdout (same columns as import)')
+    .action(() => withServices((s) => void process.stdout.write(toSubscriberCsv(listSubscribers(s.database)))));
+}
+
 /** Runs the CLI and maps failures to exit codes: 1 failure, 2 bad usage or input. */
 export async function runCli(argv: string[]): Promise<void> {
+  // `paperboy … | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

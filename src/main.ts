@@ -8,6 +8,11 @@ import { runIngest } from './papers/ingest-service.js';
 import { loadSampleIfEmpty } from './papers/sample-corpus.js';
 import { assertCron, startScheduler, type Job } from './scheduler.js';
 import { compilePages, type RenderPage } from './web/views.js';
+import { compileEmailTemplates, type RenderEmail } from './email/email-templates.js';
+import { createMailer, type Mailer } from './email/mailer.js';
+import { createOutboundWorker, type OutboundWorker } from './email/outbound-worker.js';
+import { createLinks, type Links } from './subscribers/links.js';
+import { createSubscriptionService, type SubscriptionService } from './subscribers/subscription-service.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -16,6 +21,11 @@ export interface Services {
   database: Database_;
   secret: string;
   render: RenderPage;
+  renderEmail: RenderEmail;
+  mailer: Mailer;
+  links: Links;
+  outbound: OutboundWorker;
+  subscriptions: SubscriptionService;
   close: () => void;
 }
 
@@ -31,11 +41,32 @@ export function resolveSecret(config: Config, database: Database_, log: Logger):
   return (get.get() as { value: string }).value;
 }
 
-/** Opens the database (running migrations) and builds the services. Connects nothing else. */
-export function createServices(config: Config, log = createLogger(config.logLevel)): Services {
+/** Opens the database (running migrations), compiles templates and builds the services. SMTP connects lazily. */
+export async function createServices(config: Config, log = createLogger(config.logLevel)): Promise<Services> {
   const database = openDatabase(config.databasePath);
   const secret = resolveSecret(config, database, log);
-  return { config, log, database, secret, render: compilePages(), close: () => database.sqlite.close() };
+  const renderEmail = await compileEmailTemplates();
+  const mailer = createMailer(config);
+  const links = createLinks(secret, config.publicUrl);
+  const outbound = createOutboundWorker({ database, mailer, renderEmail, links, log });
+  const subscriptions = createSubscriptionService({ database, links, log, kickOutbound: () => outbound.kick() });
+  return {
+    config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions,
+    close: () => {
+      mailer.close();
+      database.sqlite.close();
+    },
+  };
+}
+
+/** The express app of these services. */
+export function appFor(s: Services) {
+  return createApp({
+    ...s,
+    trustProxy: s.config.trustProxy,
+    rateLimited: s.config.rateLimits,
+    outboxDir: s.mailer.kind === 'outbox' && s.config.env !== 'production' ? s.config.smtp.outboxDir : null,
+  });
 }
 
 /** On a first start with no papers: try the sources once, and fall back to the shipped sample corpus. */
@@ -51,16 +82,18 @@ async function seedIfEmpty(s: Services): Promise<void> {
 export async function serve(config: Config): Promise<void> {
   assertCron(config.cron.ingest, 'INGEST_CRON');
   assertCron(config.cron.digest, 'DIGEST_CRON');
-  const s = createServices(config);
-  const app = createApp({ ...s, trustProxy: config.trustProxy });
+  const s = await createServices(config);
+  const app = appFor(s);
   const server: Server = await new Promise((resolve, reject) => {
     const srv = app.listen(config.port, config.host, () => resolve(srv)).on('error', reject);
   });
-  s.log.info({ url: `http://${config.host}:${config.port}`, publicUrl: config.publicUrl }, 'paperboy is listening');
+  s.log.info({ url: `http://${config.host}:${config.port}`, publicUrl: config.publicUrl, mail: s.mailer.kind }, 'paperboy is listening');
+  s.outbound.kick();
   const seeding = seedIfEmpty(s).catch((err) => s.log.error({ err }, 'first-start seeding failed'));
 
   const jobs: Job[] = [
     { name: 'ingest', cron: config.cron.ingest, run: () => runIngest(s.database, config, s.log, { now: new Date() }) },
+    { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
   ];
   const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
 
@@ -73,6 +106,7 @@ export async function serve(config: Config): Promise<void> {
     server.closeIdleConnections();
     await scheduler?.stop();
     await seeding;
+    await s.outbound.run().catch(() => undefined);
     s.close();
     s.log.info('bye');
     process.exit(0);

@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
 import { loadSampleIfEmpty } from '../src/papers/sample-corpus.js';
-import { compilePages } from '../src/web/views.js';
-import { serveApp, silentLog, tempDatabase } from './helpers.js';
+import { startPaperboy } from './helpers.js';
 
 describe('the web app', () => {
-  const database = tempDatabase();
-  let http: Awaited<ReturnType<typeof serveApp>>;
+  let http: Awaited<ReturnType<typeof startPaperboy>>;
   beforeAll(async () => {
-    loadSampleIfEmpty(database, new Date());
-    http = await serveApp(createApp({ database, log: silentLog, render: compilePages(), trustProxy: 'loopback' }));
+    http = await startPaperboy();
+    loadSampleIfEmpty(http.database, new Date());
   });
-  afterAll(async () => {
-    await http.close();
-    database.cleanup();
-  });
+  afterAll(() => http.stop());
 
   it('answers /healthz', async () => {
     const res = await fetch(`${http.url}/healthz`);

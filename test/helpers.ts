@@ -61,7 +61,95 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Serves an express app on 127.0.0.1 (port chosen at run time) for fetch-based tests. */
-export async function serveApp(app: RequestListener) {
-  return listen(app);
+/** A message received by the test SMTP server, parsed by mailparser. */
+export interface ReceivedMail {
+  envelopeTo: string[];
+  raw: string;
+  parsed: import('mailparser').ParsedMail;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1. `reject(rcpt)` may return an SMTP error
+ * (e.g. `{ code: 550, message: 'no such user' }`) to refuse a recipient.
+ */
+export async function startSmtp(options: { reject?: (rcpt: string) => { code: number; message: string } | null } = {}) {
+  const { SMTPServer } = await import('smtp-server');
+  const { simpleParser } = await import('mailparser');
+  const received: ReceivedMail[] = [];
+  const waiters: (() => void)[] = [];
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: true,
+    logger: false,
+    onRcptTo(address, _session, cb) {
+      const err = options.reject?.(address.address);
+      if (err) return cb(Object.assign(new Error(err.message), { responseCode: err.code }));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
+        waiters.splice(0).forEach((w) => w());
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    options,
+    /** Resolves once `n` messages have arrived (or rejects after `ms`). */
+    async waitFor(n: number, ms = 10_000): Promise<ReceivedMail[]> {
+      const deadline = Date.now() + ms;
+      while (received.length < n) {
+        if (Date.now() > deadline) throw new Error(`expected ${n} messages, got ${received.length}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 100);
+        });
+      }
+      return received;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The full app (real services, real migrations) on 127.0.0.1, with a temp database. */
+export async function startPaperboy(env: Record<string, string> = {}) {
+  const { loadConfig } = await import('../src/config.js');
+  const { createServices, appFor } = await import('../src/main.js');
+  const { dir, cleanup } = tempDir();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_PATH: join(dir, 'paperboy.db'),
+    OUTBOX_DIR: join(dir, 'outbox'),
+    SECRET: 'test-secret-test-secret-test-secret-0123',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const services = await createServices(config, silentLog);
+  const http = await listen(appFor(services));
+  return {
+    ...services,
+    url: http.url,
+    dir,
+    async stop() {
+      await http.close();
+      await services.outbound.run();
+      services.close();
+      cleanup();
+    },
+  };
+}
+
+/** Pulls the first link to `path` out of a text part. */
+export function linkIn(text: string | undefined, path: string): string {
+  const m = new RegExp(`https?://\\S+/${path}/[A-Za-z0-9_\\-.]+`).exec(text ?? '');
+  if (!m) throw new Error(`no /${path}/ link in:\n${text}`);
+  return m[0];
 }

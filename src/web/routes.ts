@@ -1,7 +1,12 @@
 import type { Express } from 'express';
 import type { Database_ } from '../db/client.js';
-import { recentPapers } from '../papers/paper-repo.js';
 import type { Logger } from '../logger.js';
+import type { Links } from '../subscribers/links.js';
+import type { SubscriptionService } from '../subscribers/subscription-service.js';
+import { registerOutboxRoutes } from './outbox-routes.js';
+import { rateLimits } from './rate-limits.js';
+import { registerSubscribeRoutes } from './subscribe-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import type { RenderPage } from './views.js';
 
 /** Everything the routes call into. */
@@ -9,18 +14,22 @@ export interface RouteDeps {
   database: Database_;
   render: RenderPage;
   log: Logger;
+  subscriptions: SubscriptionService;
+  links: Links;
+  /** Rate limits on (the default) or lifted (benchmarks, tests that need it). */
+  rateLimited: boolean;
+  /** Directory of the development outbox, or null when mail goes to SMTP. */
+  outboxDir: string | null;
 }
 
 /** All routes, registered in one place. */
 export function registerRoutes(app: Express, deps: RouteDeps): void {
-  const { database, render } = deps;
-
+  const limits = rateLimits(deps);
   app.get('/healthz', (_req, res) => {
-    database.sqlite.prepare('SELECT 1').get();
+    deps.database.sqlite.prepare('SELECT 1').get();
     res.json({ ok: true });
   });
-
-  app.get('/', (_req, res) => {
-    res.send(render('index', { title: 'Subscribe', papers: recentPapers(database, 6) }));
-  });
+  registerSubscribeRoutes(app, deps, limits);
+  registerTokenRoutes(app, deps, limits);
+  if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
 }

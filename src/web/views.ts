@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 
@@ -14,7 +14,7 @@ export function compilePages(): RenderPage {
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('includes', (list: unknown, v: unknown) => Array.isArray(list) && list.includes(v));
   hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(String(sep)) : ''));
-  for (const f of readdirSync(PARTIALS).filter((f) => f.endsWith('.hbs'))) {
+  for (const f of (existsSync(PARTIALS) ? readdirSync(PARTIALS) : []).filter((f) => f.endsWith('.hbs'))) {
     hb.registerPartial(f.replace(/\.hbs$/, ''), readFileSync(PARTIALS + f, 'utf8'));
   }
   const pages = new Map<string, Handlebars.TemplateDelegate>();

@@ -1,0 +1,115 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Config } from '../config.js';
+
+/** One message, fully rendered. Header values are stripped of CR/LF before they reach MIME. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  messageId?: string;
+  headers?: Record<string, string>;
+}
+
+/** What the relay answered: its message id and the 250 response line. */
+export interface SendResult {
+  messageId: string;
+  response: string;
+}
+
+/** Sends mail; SMTP or the development outbox. */
+export interface Mailer {
+  readonly kind: 'smtp' | 'outbox';
+  send(mail: OutgoingMail): Promise<SendResult>;
+  close(): void;
+}
+
+/** Whether a send failure is permanent (5xx: suppress the address) or worth retrying (4xx, network). */
+export function isPermanentFailure(err: unknown): boolean {
+  const code = (err as { responseCode?: number }).responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+// RFC 8058: the one-click headers must be covered by the DKIM signature,
+// and nodemailer's default list leaves List-Unsubscribe-Post out.
+export const DKIM_HEADER_FIELDS =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+  'In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post';
+
+/** Removes CR, LF and other control characters from a header value. */
+export function headerSafe(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+function toNodemailer(from: string, mail: OutgoingMail) {
+  const headers: Record<string, { prepared: true; value: string } | string> = {};
+  for (const [k, v] of Object.entries(mail.headers ?? {})) {
+    // Prepared: keeps long List-Unsubscribe URLs on one line (folding them breaks some DKIM verifiers).
+    headers[k] = k.toLowerCase().startsWith('list-') ? { prepared: true, value: headerSafe(v) } : headerSafe(v);
+  }
+  return {
+    from,
+    to: headerSafe(mail.to),
+    subject: headerSafe(mail.subject),
+    html: mail.html,
+    text: mail.text,
+    messageId: mail.messageId ? headerSafe(mail.messageId) : undefined,
+    headers,
+  };
+}
+
+/** Pooled SMTP from SMTP_URL (rate-limited, optional DKIM), or the development outbox when it is unset. */
+export function createMailer(config: Pick<Config, 'smtp' | 'mailFrom'>): Mailer {
+  const { smtp } = config;
+  if (!smtp.url) return createOutboxMailer(smtp.outboxDir, config.mailFrom);
+  const transport: Transporter = nodemailer.createTransport({
+    pool: true,
+    url: smtp.url,
+    maxConnections: smtp.poolSize,
+    maxMessages: 1000,
+    ...(smtp.ratePerSecond > 0 ? { rateDelta: 1000, rateLimit: smtp.ratePerSecond } : {}),
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 60_000,
+    ...(smtp.dkim
+      ? {
+          dkim: {
+            domainName: smtp.dkim.domain,
+            keySelector: smtp.dkim.selector,
+            privateKey: readFileSync(smtp.dkim.keyPath, 'utf8'),
+            headerFieldNames: DKIM_HEADER_FIELDS,
+          },
+        }
+      : {}),
+  } as nodemailer.TransportOptions);
+  return {
+    kind: 'smtp',
+    async send(mail) {
+      const info = await transport.sendMail(toNodemailer(config.mailFrom, mail));
+      return { messageId: info.messageId, response: info.response };
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** Writes each message as an .eml file (newest listed first on /outbox). */
+export function createOutboxMailer(dir: string, from: string): Mailer {
+  mkdirSync(dir, { recursive: true });
+  const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  let seq = 0;
+  return {
+    kind: 'outbox',
+    async send(mail) {
+      const info = await stream.sendMail(toNodemailer(from, mail));
+      const name = `${Date.now()}-${process.pid}-${++seq}.eml`;
+      // Write then rename, so the outbox page never lists a half-written file.
+      writeFileSync(join(dir, `.${name}.tmp`), info.message as Buffer);
+      renameSync(join(dir, `.${name}.tmp`), join(dir, name));
+      return { messageId: info.messageId, response: `250 written to ${name}` };
+    },
+    close: () => stream.close(),
+  };
+}

@@ -1,0 +1,107 @@
+import type { Database_ } from '../db/client.js';
+import { maskEmail, type Logger } from '../logger.js';
+import type { Links } from '../subscribers/links.js';
+import { claimDueMail, findById, finishMail, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
+import { describeInterests } from '../subscribers/topic-catalogue.js';
+import type { RenderEmail } from './email-templates.js';
+import { isPermanentFailure, type Mailer, type OutgoingMail } from './mailer.js';
+
+export const MAX_ATTEMPTS = 8;
+const STALE_SENDING_MS = 10 * 60 * 1000;
+
+/** Delay before retry n (1-based): 30 s, 1 min, 2 min … capped at 1 h. */
+export function retryDelayMs(attempt: number, baseMs = 30_000): number {
+  return Math.min(baseMs * 2 ** (attempt - 1), 3600_000);
+}
+
+/** What the worker needs. */
+export interface OutboundDeps {
+  database: Database_;
+  mailer: Mailer;
+  renderEmail: RenderEmail;
+  links: Links;
+  log: Logger;
+  now?: () => Date;
+  retryBaseMs?: number;
+}
+
+/** Builds the message for one queued mail, or null when it no longer applies. */
+function compose(kind: string, s: Subscriber, links: Links, render: RenderEmail, now: Date): OutgoingMail | null {
+  const common = { email: s.email, manageUrl: links.manageUrl(s), unsubscribeUrl: links.unsubscribeUrl(s) };
+  if (kind === 'confirm') {
+    if (s.status !== 'pending') return null;
+    const body = render('confirm', {
+      ...common,
+      confirmUrl: links.confirmUrl(s, now),
+      interests: describeInterests(s),
+      frequencyLabel: s.frequency === 'weekly' ? 'weekly' : 'daily',
+    });
+    return { to: s.email, subject: 'Confirm your Paperboy subscription', ...body };
+  }
+  if (kind === 'manage') {
+    if (s.status !== 'active' && s.status !== 'paused') return null;
+    return { to: s.email, subject: 'Your Paperboy subscription', ...render('manage', common) };
+  }
+  return null;
+}
+
+/**
+ * Sends queued transactional mail (confirmations, manage links). A dead SMTP
+ * server delays mail but loses none: failures are retried with backoff, and a
+ * 5xx answer marks the address bounced.
+ */
+export function createOutboundWorker(deps: OutboundDeps) {
+  const { database, mailer, renderEmail, links, log } = deps;
+  const clock = deps.now ?? (() => new Date());
+  let running: Promise<number> | null = null;
+
+  async function drain(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const now = clock();
+      const row = claimDueMail(database, now.toISOString(), new Date(now.getTime() - STALE_SENDING_MS).toISOString());
+      if (!row) return sent;
+      const subscriber = row.subscriberId ? findById(database, row.subscriberId) : undefined;
+      const mail = subscriber ? compose(row.kind, subscriber, links, renderEmail, now) : null;
+      if (!mail) {
+        finishMail(database, row.id, { status: 'failed', lastError: 'no longer applies' });
+        continue;
+      }
+      try {
+        await mailer.send(mail);
+        finishMail(database, row.id, { status: 'sent', sentAt: clock().toISOString(), attempts: row.attempts + 1 });
+        sent++;
+      } catch (err) {
+        const attempts = row.attempts + 1;
+        const message = (err as Error).message.slice(0, 500);
+        if (isPermanentFailure(err) || attempts >= MAX_ATTEMPTS) {
+          finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
+          if (isPermanentFailure(err) && subscriber) {
+            const at = clock().toISOString();
+            updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
+            logConsent(database, subscriber.id, 'bounced', { method: 'smtp' }, at);
+          }
+          log.warn({ mail: row.id, to: maskEmail(row.recipient), err: message }, 'transactional mail failed for good');
+        } else {
+          const next = new Date(clock().getTime() + retryDelayMs(attempts, deps.retryBaseMs)).toISOString();
+          finishMail(database, row.id, { status: 'queued', attempts, lastError: message, nextAttemptAt: next });
+          log.warn({ mail: row.id, attempts, err: message }, 'transactional mail deferred');
+          return sent; // the relay is unhappy: stop this round, the next tick retries
+        }
+      }
+    }
+  }
+
+  return {
+    /** Sends everything due now; concurrent calls share one run. */
+    run(): Promise<number> {
+      running ??= drain().finally(() => (running = null));
+      return running;
+    },
+    /** Fire-and-forget run, for request handlers. */
+    kick(): void {
+      void this.run().catch((err) => log.error({ err }, 'outbound worker failed'));
+    },
+  };
+}
+export type OutboundWorker = ReturnType<typeof createOutboundWorker>;

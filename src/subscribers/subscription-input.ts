@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { TOPIC_SLUGS } from './topic-catalogue.js';
+
+/** Whether `tz` is an IANA time zone this runtime knows. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz.length <= 64;
+  } catch {
+    return false;
+  }
+}
+
+const term = z
+  .string()
+  .trim()
+  .min(2, 'must be at least 2 characters')
+  .max(60, 'must be at most 60 characters')
+  .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
+const termList = z.array(term).max(20, 'at most 20 entries').default([]);
+
+export const Email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'))
+  .transform((e) => e.toLowerCase());
+
+export const Frequency = z.enum(['daily', 'weekly']);
+export type Frequency = z.infer<typeof Frequency>;
+
+/** Interests and schedule: what a reader can set on the subscribe and preferences pages. */
+export const Preferences = z
+  .strictObject({
+    topics: z
+      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => `unknown topic "${String(i.input)}"` }))
+      .max(TOPIC_SLUGS.length)
+      .default([])
+      .transform((t) => [...new Set(t)]),
+    keywords: termList,
+    exclude: termList,
+    frequency: Frequency.default('daily'),
+    weekday: z.coerce.number().int().min(1, 'must be 1 (Monday) to 7 (Sunday)').max(7, 'must be 1 (Monday) to 7 (Sunday)').default(1),
+    hour: z.coerce.number().int('must be a whole hour').min(0, 'must be 0 to 23').max(23, 'must be 0 to 23').default(8),
+    timezone: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+    maxPapers: z.coerce.number().int().min(1, 'must be 1 to 50').max(50, 'must be 1 to 50').default(10),
+  })
+  .refine((p) => p.topics.length + p.keywords.length > 0, {
+    path: ['topics'],
+    message: 'pick at least one topic or type at least one keyword',
+  });
+export type Preferences = z.infer<typeof Preferences>;
+
+/** Validates a `POST /api/subscriptions` body into email + preferences, with field-level issues. */
+export function parseSubscription(body: unknown) {
+  const obj = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const { email, website: _honeypot, ...rest } = obj;
+  const emailResult = Email.safeParse(email ?? '');
+  const prefsResult = Preferences.safeParse(rest);
+  const issues = [
+    ...(emailResult.success ? [] : emailResult.error.issues.map((i) => ({ ...i, path: ['email', ...i.path] }))),
+    ...(prefsResult.success ? [] : prefsResult.error.issues),
+  ];
+  if (issues.length) return { success: false as const, issues };
+  return { success: true as const, email: emailResult.data!, preferences: prefsResult.data! };
+}
+
+/** Turns form fields (comma/newline separated text, single values) into the API shape. */
+export function fromForm(form: Record<string, unknown>): Record<string, unknown> {
+  const list = (v: unknown) =>
+    (Array.isArray(v) ? v : [v])
+      .filter((x): x is string => typeof x === 'string')
+      .flatMap((s) => s.split(/[,;\n]/))
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(form)) {
+    if (k === 'topics' || k === 'keywords' || k === 'exclude') out[k] = list(v);
+    else if (typeof v === 'string' && v.trim() !== '') out[k] = v;
+  }
+  return out;
+}

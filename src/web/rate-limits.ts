@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { RenderPage } from './views.js';
+
+const pass: RequestHandler = (_req, _res, next) => next();
+
+/** Per-IP limits: signups are scarce, token pages generous. */
+export function rateLimits({ rateLimited, render }: { rateLimited: boolean; render: RenderPage }) {
+  const make = (windowMs: number, limit: number): RequestHandler =>
+    rateLimited
+      ? rateLimit({
+          windowMs,
+          limit,
+          standardHeaders: 'draft-8',
+          legacyHeaders: false,
+          handler: (req, res) => {
+            const message = 'Too many requests from your network. Please wait a few minutes and try again.';
+            if (req.path.startsWith('/api/')) res.status(429).json({ error: { code: 'rate_limited', message } });
+            else res.status(429).send(render('message', { title: 'Slow down', heading: 'Too many requests', message }));
+          },
+        })
+      : pass;
+  return { subscribe: make(15 * 60 * 1000, 20), tokens: make(60 * 1000, 60) };
+}
+export type RateLimits = ReturnType<typeof rateLimits>;

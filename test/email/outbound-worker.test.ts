@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
+import { startPaperboy, startSmtp } from '../helpers.js';
+
+describe('the outbound mail queue', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  beforeAll(async () => (smtp = await startSmtp({ reject: (rcpt) => (rcpt.startsWith('nobody@') ? { code: 550, message: 'No such user' } : null) })));
+  afterAll(() => smtp.close());
+
+  it('when SMTP is down, then signups still answer at once and the mail stays queued for a retry', async () => {
+    // Port 9 (discard) on loopback: connection refused.
+    const app = await startPaperboy({ SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMITS: 'false' });
+    try {
+      const started = Date.now();
+      const res = await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'patient@example.org', topics: ['agents'] }) });
+      expect(res.status).toBe(202);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await app.outbound.run();
+      const row = app.database.sqlite.prepare('SELECT status, attempts, last_error FROM outbound_mail').get() as { status: string; attempts: number; last_error: string };
+      expect(row).toMatchObject({ status: 'queued', attempts: 1 });
+      expect(row.last_error).toMatch(/ECONNREFUSED/);
+    } finally {
+      await app.stop().catch(() => undefined);
+    }
+  });
+
+  it('when a queued mail is due again and SMTP answers, then it is delivered exactly once', async () => {
+    const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
+    try {
+      const now = new Date().toISOString();
+      const s = app.database.sqlite
+        .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES ('queued@example.org', 'pending', '[\"agents\"]', ?, ?) RETURNING id")
+        .get(now, now) as { id: number };
+      app.database.sqlite
+        .prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at, last_error) VALUES (?, 'confirm', 'queued@example.org', 'queued', 3, ?, ?, 'ECONNREFUSED')")
+        .run(s.id, now, now);
+      await Promise.all([app.outbound.run(), app.outbound.run()]);
+      await app.outbound.run();
+      expect(smtp.received.filter((m) => m.envelopeTo[0] === 'queued@example.org')).toHaveLength(1);
+      expect(app.database.sqlite.prepare('SELECT status, attempts FROM outbound_mail').get()).toEqual({ status: 'sent', attempts: 4 });
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('when the relay answers 5xx for an address, then it is marked bounced and not retried', async () => {
+    const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
+    try {
+      await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'nobody@example.org', topics: ['agents'] }) });
+      await app.outbound.run();
+      expect(findByEmail(app.database, 'nobody@example.org')!.status).toBe('bounced');
+      expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'failed' });
+    } finally {
+      await app.stop();
+    }
+  });
+});
