@@ -29,6 +29,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     deps.database.sqlite.prepare('SELECT 1').get();
     res.json({ ok: true });
   });
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   registerSubscribeRoutes(app, deps, limits);
   registerTokenRoutes(app, deps, limits);
   if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
