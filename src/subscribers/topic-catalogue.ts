@@ -7,6 +7,8 @@ export interface Topic {
   description: string;
   /** Words and phrases that mean this topic; a trailing * matches any ending. */
   terms: string[];
+  /** Typed keywords that mean this whole topic (besides its slug and name). */
+  aliases?: string[];
 }
 
 // Each topic lists the synonyms and phrases that papers on it really use, so a
@@ -19,7 +21,8 @@ export const TOPICS: readonly Topic[] = [
     slug: 'interpretability',
     name: 'Interpretability & explainability',
     description: 'Understanding what models compute: saliency, feature attribution, probing, mechanistic circuits.',
-    terms: ['interpretability', 'interpretable', 'explainability', 'explainable', 'xai', 'saliency', 'feature attribution', 'attribution method*', 'attribution score*', 'integrated gradients', 'probing', 'linear probe*', 'mechanistic', 'sparse autoencoder*', 'circuit discovery', 'activation patching', 'relevance patching', 'input gradients', 'shapley', 'explanation method*', 'model explanation*', 'black box'],
+    aliases: ['explainability', 'explainable ai', 'xai', 'model interpretability', 'mechanistic interpretability'],
+    terms: ['interpretability', 'interpretable', 'explainability', 'explainable', 'xai', 'saliency', 'feature attribution', 'attribution method*', 'attribution score*', 'integrated gradients', 'probing', 'linear probe*', 'mechanistic', 'sparse autoencoder*', 'circuit discovery', 'activation patching', 'relevance patching', 'input gradients', 'shapley', 'explanation method*', 'model explanation*', 'grad-cam', 'feature visualization', 'dictionary learning'],
   },
   {
     slug: 'llm-reasoning',
@@ -31,13 +34,15 @@ export const TOPICS: readonly Topic[] = [
     slug: 'diffusion-models',
     name: 'Diffusion & flow models',
     description: 'Denoising diffusion, score-based and flow-matching generative models.',
+    aliases: ['diffusion', 'diffusion model', 'flow matching', 'score-based models'],
     terms: ['diffusion model*', 'denoising diffusion', 'diffusion-based', 'score-based', 'score matching', 'ddpm', 'latent diffusion', 'flow matching', 'rectified flow', 'denoising process', 'text-to-image diffusion'],
   },
   {
     slug: 'optimizers',
     name: 'Optimizers & training algorithms',
     description: 'Adam, SGD, Muon and friends: learning rates, second-order methods, convergence of training.',
-    terms: ['optimizer', 'optimizers', 'adam', 'adamw', 'sgd', 'stochastic gradient descent', 'gradient descent', 'learning rate*', 'muon', 'shampoo', 'second-order optimization', 'adaptive gradient', 'gradient noise', 'momentum', 'newton\'s method', 'convergence rate'],
+    aliases: ['optimizer', 'training optimizers', 'optimization algorithms', 'deep learning optimizers'],
+    terms: ['optimizer', 'optimizers', 'adam', 'adamw', 'sgd', 'stochastic gradient descent', 'learning rate schedule*', 'adaptive learning rate*', 'layerwise learning rate*', 'muon', 'shampoo', 'lion', 'second-order optimization', 'second-order optimizer*', 'adaptive gradient', 'optimization algorithm*', 'optimization method*'],
   },
   {
     slug: 'quantization-compression',
@@ -49,30 +54,35 @@ export const TOPICS: readonly Topic[] = [
     slug: 'efficient-finetuning',
     name: 'Parameter-efficient fine-tuning',
     description: 'LoRA, adapters, prompt tuning and memory-efficient ways to adapt large models.',
+    aliases: ['peft', 'lora', 'parameter-efficient fine-tuning'],
     terms: ['lora', 'low-rank adaptation', 'parameter-efficient', 'peft', 'adapter*', 'prompt tuning', 'prefix tuning', 'memory-efficient fine-tuning', 'low-rank projection', 'fine-tuning'],
   },
   {
     slug: 'reinforcement-learning',
     name: 'Reinforcement learning',
     description: 'Policy gradients, actor-critic, model-based RL and RL for language models.',
+    aliases: ['rl', 'deep reinforcement learning'],
     terms: ['reinforcement learning', 'policy gradient*', 'policy optimization', 'actor-critic', 'actor critic', 'q-learning', 'model-based reinforcement', 'reward', 'rlvr', 'grpo', 'ppo', 'markov decision'],
   },
   {
     slug: 'alignment-safety',
     name: 'Alignment & AI safety',
     description: 'RLHF, preference optimisation, jailbreaks, red-teaming and safe behaviour of models.',
+    aliases: ['ai alignment', 'ai safety', 'llm alignment', 'rlhf'],
     terms: ['alignment', 'rlhf', 'human feedback', 'preference optimization', 'dpo', 'reward model*', 'jailbreak*', 'red teaming', 'red-teaming', 'ai safety', 'harmful', 'guardrail*'],
   },
   {
     slug: 'agents',
     name: 'LLM agents & tool use',
     description: 'Agents that plan, call tools, browse and act over many turns.',
+    aliases: ['llm agents', 'ai agents', 'agentic ai'],
     terms: ['agent', 'agents', 'agentic', 'tool use', 'tool-use', 'function calling', 'multi-agent', 'web agent*', 'multi-turn'],
   },
   {
     slug: 'vision-language',
     name: 'Vision-language & multimodal models',
     description: 'VLMs, image-text models, multimodal perception and visual question answering.',
+    aliases: ['vlm', 'vlms', 'multimodal llms', 'vision-language models'],
     terms: ['vision-language', 'vision language', 'multimodal', 'multi-modal', 'vlm*', 'image-text', 'visual question answering', 'clip', 'audio-language'],
   },
   {
@@ -97,6 +107,7 @@ export const TOPICS: readonly Topic[] = [
     slug: 'in-context-learning',
     name: 'In-context learning',
     description: 'How and why transformers learn from examples in the prompt.',
+    aliases: ['icl'],
     terms: ['in-context learning', 'in-context', 'icl', 'few-shot', 'meta-learning', 'learning to learn'],
   },
   {
@@ -115,24 +126,28 @@ export const TOPICS: readonly Topic[] = [
     slug: 'privacy-federated',
     name: 'Privacy & federated learning',
     description: 'Federated training, differential privacy, gradient leakage and data valuation.',
+    aliases: ['privacy-preserving ml'],
     terms: ['federated learning', 'federated', 'differential privacy', 'differentially private', 'privacy', 'membership inference', 'gradient inversion', 'gradient leakage', 'data valuation', 'machine unlearning'],
   },
   {
     slug: 'robustness-security',
     name: 'Robustness & adversarial ML',
     description: 'Adversarial examples and training, backdoors, poisoning and certified robustness.',
+    aliases: ['adversarial', 'adversarial robustness', 'adversarial ml', 'adversarial attacks'],
     terms: ['adversarial', 'adversarial training', 'adversarial example*', 'adversarial attack*', 'robustness', 'backdoor*', 'poisoning', 'certified robustness', 'blind spot*'],
   },
   {
     slug: 'graphs',
     name: 'Graph learning & knowledge graphs',
     description: 'Graph neural networks, message passing and knowledge graphs.',
+    aliases: ['gnn', 'gnns', 'graph neural networks', 'graph learning'],
     terms: ['graph neural network*', 'gnn', 'gnns', 'message passing', 'knowledge graph*', 'graph representation', 'node classification', 'link prediction'],
   },
   {
     slug: 'scientific-ml',
     name: 'Scientific ML & neural operators',
     description: 'Physics-informed networks, PDE solvers, neural operators and dynamical systems.',
+    aliases: ['neural operators', 'physics-informed neural networks', 'scientific machine learning'],
     terms: ['physics-informed', 'pde', 'pdes', 'partial differential equation*', 'neural operator*', 'neural differential equation*', 'neural ode*', 'differential equation*', 'dynamical system*', 'chaotic dynamics', 'inverse problem*'],
   },
   {
@@ -145,12 +160,14 @@ export const TOPICS: readonly Topic[] = [
     slug: 'health-medicine',
     name: 'ML for health & medicine',
     description: 'Clinical prediction, medical imaging, mental health and health records.',
+    aliases: ['medical', 'medicine', 'healthcare', 'health', 'clinical', 'medical ai'],
     terms: ['medical', 'clinical', 'healthcare', 'health record*', 'patient*', 'mental health', 'disease', 'diagnosis', 'suicidal', 'depression', 'biomedical'],
   },
   {
     slug: 'self-supervised',
     name: 'Self-supervised & representation learning',
     description: 'Contrastive and masked pre-training, embeddings and learned representations.',
+    aliases: ['self-supervised learning', 'representation learning'],
     terms: ['self-supervised', 'contrastive learning', 'contrastive', 'representation learning', 'masked autoencoder*', 'pretraining', 'pre-training', 'embedding model*', 'projection head'],
   },
   {
@@ -169,6 +186,7 @@ export const TOPICS: readonly Topic[] = [
     slug: 'retrieval-rag',
     name: 'Retrieval & RAG',
     description: 'Retrieval-augmented generation, neural ranking, search and text embeddings.',
+    aliases: ['rag', 'retrieval-augmented generation'],
     terms: ['retrieval-augmented', 'retrieval augmented', 'rag', 'retrieval', 'information retrieval', 'neural ranking', 'ranking model*', 'text embedding*', 'dense retrieval', 'reranking'],
   },
 ];

@@ -100,7 +100,7 @@ describe('a reader in a real browser', () => {
   it('keeps the subscribe page usable on a phone-sized screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 375, height: 740 } });
     await phone.goto(app.url);
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: join(SHOTS, '8-subscribe-phone.png'), fullPage: false });
     await phone.close();
