@@ -17,6 +17,7 @@ import { Email, Preferences } from './subscribers/subscription-input.js';
 import { TOPICS, topicQuery } from './subscribers/topic-catalogue.js';
 import { fieldIssues } from './errors.js';
 import { readFileSync } from 'node:fs';
+import { previewDigest } from './digests/digest-preview.js';
 
 /** Bad usage or bad input: exit code 2. */
 class UsageError extends Error {}
@@ -28,6 +29,12 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function isoInstant(value: string): string {
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO date or time, e.g. 2026-11-23T08:00:00Z');
+  return new Date(t).toISOString();
 }
 
 function isoDay(value: string): string {
@@ -150,6 +157,7 @@ export function buildProgram(): Command {
     });
 
   registerSubscriberCommands(program);
+  registerDigestCommands(program);
 
   program
     .command('stats')
@@ -245,6 +253,52 @@ function registerSubscriberCommands(program: Command): void {
     .command('export')
     .description('write all subscribers as CSV to stdout (same columns as import)')
     .action(() => withServices((s) => void process.stdout.write(toSubscriberCsv(listSubscribers(s.database)))));
+}
+
+function registerDigestCommands(program: Command): void {
+  const digest = program.command('digest').description('preview and send digests');
+  digest
+    .command('preview')
+    .description('what this subscriber would get now (sends and records nothing)')
+    .argument('<email>')
+    .option('--json', 'print { "papers": [ { "id", "title", "score", "why" } ] }')
+    .option('--limit <n>', 'maximum papers (default: the subscriber\'s setting)', positiveInt)
+    .option('--since <iso>', 'consider papers first seen after this time', isoInstant)
+    .option('--now <iso>', 'pretend it is this time', isoInstant)
+    .action((email: string, opts: { json?: boolean; limit?: number; since?: string; now?: string }) =>
+      withServices((s) => {
+        const now = opts.now ? new Date(opts.now) : new Date();
+        const { since, papers } = previewDigest(s.database, email, { now, since: opts.since, limit: opts.limit, lookbackDays: s.config.lookbackDays });
+        if (opts.json) return out(JSON.stringify({ papers: papers.map(({ id, title, score, why }) => ({ id, title, score, why })) }, null, 2));
+        err(`papers first seen after ${since}`);
+        if (!papers.length) return out('nothing matches: no digest would be sent');
+        papers.forEach((p, i) => out(`${String(i + 1).padStart(2)}. [${p.score.toFixed(3)}] ${p.title}\n     ${p.why}`));
+      }),
+    );
+  digest
+    .command('run')
+    .description('send every digest that is due')
+    .option('--now <iso>', 'pretend it is this time (decides who is due and which period)', isoInstant)
+    .option('--dry-run', 'work out what would be sent; send and record nothing')
+    .option('--json', 'print the summary as JSON')
+    .action((opts: { now?: string; dryRun?: boolean; json?: boolean }) =>
+      withServices(async (s) => {
+        let bar: ReturnType<typeof progressBar> | null = null;
+        const summary = await s.runDigests({
+          now: opts.now ? new Date(opts.now) : new Date(),
+          dryRun: opts.dryRun,
+          onProgress: (done, total) => {
+            bar ??= progressBar(opts.dryRun ? 'planning' : 'sending', total);
+            bar.increment();
+          },
+        });
+        (bar as ReturnType<typeof progressBar> | null)?.stop();
+        if (opts.json) return out(JSON.stringify(summary));
+        const verb = summary.dryRun ? 'would send' : 'sent';
+        out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing new), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}`);
+        if (summary.failed > 0) process.exitCode = 1;
+      }),
+    );
 }
 
 /** Runs the CLI and maps failures to exit codes: 1 failure, 2 bad usage or input. */

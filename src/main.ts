@@ -13,6 +13,8 @@ import { createMailer, type Mailer } from './email/mailer.js';
 import { createOutboundWorker, type OutboundWorker } from './email/outbound-worker.js';
 import { createLinks, type Links } from './subscribers/links.js';
 import { createSubscriptionService, type SubscriptionService } from './subscribers/subscription-service.js';
+import type { DigestContext } from './email/digest-email.js';
+import { runDueDigests, type DigestRunDeps, type RunOptions } from './digests/digest-run.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -26,6 +28,9 @@ export interface Services {
   links: Links;
   outbound: OutboundWorker;
   subscriptions: SubscriptionService;
+  digest: DigestContext;
+  /** Runs every digest due at `opts.now`. */
+  runDigests: (opts: RunOptions) => ReturnType<typeof runDueDigests>;
   close: () => void;
 }
 
@@ -50,8 +55,16 @@ export async function createServices(config: Config, log = createLogger(config.l
   const links = createLinks(secret, config.publicUrl);
   const outbound = createOutboundWorker({ database, mailer, renderEmail, links, log });
   const subscriptions = createSubscriptionService({ database, links, log, kickOutbound: () => outbound.kick() });
+  const digest: DigestContext = {
+    render: renderEmail,
+    links,
+    listUnsubscribeMailto: config.listUnsubscribeMailto,
+    listIdDomain: new URL(config.publicUrl).hostname,
+  };
+  const digestDeps: DigestRunDeps = { ...digest, database, mailer, log, secret, lookbackDays: config.lookbackDays };
   return {
-    config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions,
+    config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest,
+    runDigests: (opts) => runDueDigests(digestDeps, { concurrency: config.smtp.poolSize * 2, ...opts }),
     close: () => {
       mailer.close();
       database.sqlite.close();
@@ -94,6 +107,7 @@ export async function serve(config: Config): Promise<void> {
   const jobs: Job[] = [
     { name: 'ingest', cron: config.cron.ingest, run: () => runIngest(s.database, config, s.log, { now: new Date() }) },
     { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
+    { name: 'digests', cron: config.cron.digest, run: () => s.runDigests({ now: new Date() }) },
   ];
   const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
 

@@ -49,6 +49,21 @@ interface Row extends Omit<RecentPaper, 'authors' | 'keywords'> {
   keywords: string;
 }
 
+const PAPER_COLUMNS = `pk, id, title, abstract, authors, author_count AS authorCount, organization, published_at AS publishedAt,
+  upvotes, comments, url_page AS urlPage, url_abs AS urlAbs, url_pdf AS urlPdf, url_code AS urlCode, first_seen_at AS firstSeenAt, keywords`;
+const toPaper = (r: Row): RecentPaper => ({ ...r, authors: JSON.parse(r.authors) as string[], keywords: JSON.parse(r.keywords) as string[] });
+
+/** Papers by internal key (for resending or viewing a stored digest). */
+export function loadPapers(database: Database_, pks: number[]): Map<number, RecentPaper> {
+  const stmt = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE pk = ?`);
+  const out = new Map<number, RecentPaper>();
+  for (const pk of pks) {
+    const row = stmt.get(pk) as Row | undefined;
+    if (row) out.set(pk, toPaper(row));
+  }
+  return out;
+}
+
 /**
  * The papers first seen after `windowStart`, and a per-run cache of which of
  * them match each interest. Every subscriber with the same interest shares one
@@ -56,17 +71,8 @@ interface Row extends Omit<RecentPaper, 'authors' | 'keywords'> {
  * 100,000 digests cheap.
  */
 export function createCandidateIndex(database: Database_, windowStart: string) {
-  const rows = database.sqlite
-    .prepare(
-      `SELECT pk, id, title, abstract, authors, author_count AS authorCount, organization, published_at AS publishedAt,
-              upvotes, comments, url_page AS urlPage, url_abs AS urlAbs, url_pdf AS urlPdf, url_code AS urlCode,
-              first_seen_at AS firstSeenAt, keywords
-       FROM papers WHERE first_seen_at > ? ORDER BY pk`,
-    )
-    .all(windowStart) as Row[];
-  const papers = new Map<number, RecentPaper>(
-    rows.map((r) => [r.pk, { ...r, authors: JSON.parse(r.authors) as string[], keywords: JSON.parse(r.keywords) as string[] }]),
-  );
+  const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? ORDER BY pk`).all(windowStart) as Row[];
+  const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
   const minPk = rows.length ? rows[0]!.pk : Number.MAX_SAFE_INTEGER;
   const tokens = new Map<number, Token[]>();
   const fields = new Map<number, Fields>();

@@ -3,6 +3,8 @@ import type { Database_ } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Links } from '../subscribers/links.js';
 import type { SubscriptionService } from '../subscribers/subscription-service.js';
+import type { DigestContext } from '../email/digest-email.js';
+import { registerDigestRoutes } from './digest-routes.js';
 import { registerOutboxRoutes } from './outbox-routes.js';
 import { rateLimits } from './rate-limits.js';
 import { registerSubscribeRoutes } from './subscribe-routes.js';
@@ -20,6 +22,8 @@ export interface RouteDeps {
   rateLimited: boolean;
   /** Directory of the development outbox, or null when mail goes to SMTP. */
   outboxDir: string | null;
+  /** Rendering context of digests ("view in browser"). */
+  digest: DigestContext;
 }
 
 /** All routes, registered in one place. */
@@ -32,5 +36,6 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   registerSubscribeRoutes(app, deps, limits);
   registerTokenRoutes(app, deps, limits);
+  registerDigestRoutes(app, deps);
   if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
 }

@@ -1,0 +1,157 @@
+import { hostname } from 'node:os';
+import type { Database_ } from '../db/client.js';
+
+// The delivery ledger: one row per (subscriber, period), unique. A row is
+// claimed ('sending', with a lease) before anything is sent, and the papers
+// it carries are reserved in sent_papers in the same transaction. Only the
+// relay's 250 turns it into 'sent'. A 'sending' row whose lease ran out (or
+// whose owner process is gone) is resumed with the same papers and the same
+// Message-ID; it is never rebuilt, so a crash between "relay accepted" and
+// "ledger updated" can at worst resend the identical message.
+
+/** One paper of a stored digest. */
+export interface LedgerItem {
+  pk: number;
+  score: number;
+  why: string;
+  words: string[];
+  interests: string[];
+}
+
+/** A ledger row. */
+export interface Delivery {
+  id: number;
+  subscriberId: number;
+  periodKey: string;
+  status: 'sending' | 'sent' | 'skipped' | 'failed';
+  messageId: string;
+  items: LedgerItem[];
+  since: string;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  attempts: number;
+}
+
+interface Row extends Omit<Delivery, 'items'> {
+  items: string;
+}
+
+const COLUMNS = `id, subscriber_id AS subscriberId, period_key AS periodKey, status, message_id AS messageId, items, since,
+  lease_owner AS leaseOwner, lease_until AS leaseUntil, attempts`;
+const toDelivery = (r: Row): Delivery => ({ ...r, items: JSON.parse(r.items) as LedgerItem[] });
+
+/** Identifies this process as a lease owner: host, pid and a per-run nonce. */
+export function leaseOwner(nonce: string): string {
+  return `${hostname()}:${process.pid}:${nonce}`;
+}
+
+/** Whether the process named in a lease is certainly gone (same host, pid not running). */
+export function ownerIsDead(owner: string | null): boolean {
+  if (!owner) return true;
+  const [host, pid] = owner.split(':');
+  if (host !== hostname()) return false;
+  if (Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Ledger queries and updates, prepared once per database. */
+export function createLedger(database: Database_) {
+  const { sqlite } = database;
+  const q = {
+    exists: sqlite.prepare('SELECT 1 FROM deliveries WHERE subscriber_id = ? AND period_key = ?'),
+    lastSent: sqlite.prepare("SELECT max(finished_at) AS at FROM deliveries WHERE subscriber_id = ? AND status = 'sent'"),
+    sentPks: sqlite.prepare('SELECT paper_pk AS pk FROM sent_papers WHERE subscriber_id = ? AND paper_pk >= ?'),
+    insert: sqlite.prepare(
+      `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at)
+       VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now)
+       ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
+    ),
+    reserve: sqlite.prepare('INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?)'),
+    release: sqlite.prepare('DELETE FROM sent_papers WHERE delivery_id = ?'),
+    skip: sqlite.prepare(
+      `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
+       VALUES (?, ?, 'skipped', '', '[]', ?, ?, ?) ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
+    ),
+    inFlight: sqlite.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending'`),
+    takeOver: sqlite.prepare(
+      `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
+       WHERE id = @id AND status = 'sending' AND (lease_until < @now OR lease_owner = @previous)`,
+    ),
+    finish: sqlite.prepare('UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = \'sending\''),
+    letGo: sqlite.prepare('UPDATE deliveries SET lease_until = ?, error = ? WHERE id = ? AND lease_owner = ?'),
+  };
+
+  return {
+    /** Whether a digest for this period was already sent, skipped, failed or is in flight. */
+    periodExists: (subscriberId: number, periodKey: string) => q.exists.get(subscriberId, periodKey) !== undefined,
+
+    /** When this subscriber's last digest was accepted by the relay. */
+    lastSentAt: (subscriberId: number) => (q.lastSent.get(subscriberId) as { at: string | null }).at,
+
+    /** Papers (from pk `minPk` on) already sent or reserved for this subscriber. */
+    sentPapers: (subscriberId: number, minPk: number) => new Set((q.sentPks.all(subscriberId, minPk) as { pk: number }[]).map((r) => r.pk)),
+
+    /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
+    claim(d: { subscriberId: number; periodKey: string; messageId: string; items: LedgerItem[]; since: string; owner: string; leaseUntil: string; now: Date }): Delivery | null {
+      return sqlite
+        .transaction(() => {
+          const info = q.insert.run({
+            ...d,
+            items: JSON.stringify(d.items),
+            now: d.now.toISOString(),
+          });
+          if (info.changes === 0) return null;
+          const id = Number(info.lastInsertRowid);
+          for (const item of d.items) q.reserve.run(d.subscriberId, item.pk, id);
+          return { id, subscriberId: d.subscriberId, periodKey: d.periodKey, status: 'sending' as const, messageId: d.messageId, items: d.items, since: d.since, leaseOwner: d.owner, leaseUntil: null, attempts: 1 };
+        })
+        .immediate();
+    },
+
+    /** Records a period with nothing to send. */
+    skip(subscriberId: number, periodKey: string, since: string, now: Date) {
+      q.skip.run(subscriberId, periodKey, since, now.toISOString(), now.toISOString());
+    },
+
+    /** In-flight deliveries whose owner's lease ran out (wall clock) or whose owner process is gone. */
+    resumable(wallNow: Date): Delivery[] {
+      return (q.inFlight.all() as Row[]).map(toDelivery).filter((d) => (d.leaseUntil ?? '') < wallNow.toISOString() || ownerIsDead(d.leaseOwner));
+    },
+
+    /** Takes over a resumable delivery; false when another process got there first. */
+    takeOver(d: Delivery, owner: string, leaseUntil: string, wallNow: Date): boolean {
+      const info = q.takeOver.run({ id: d.id, owner, previous: d.leaseOwner, leaseUntil, now: wallNow.toISOString() });
+      return info.changes === 1;
+    },
+
+    /** The relay accepted the message. */
+    markSent(id: number, now: Date) {
+      q.finish.run('sent', now.toISOString(), null, id);
+    },
+
+    /** Gives up for good: frees the reserved papers so a later digest may carry them. */
+    markFailed(id: number, error: string, now: Date) {
+      sqlite.transaction(() => {
+        q.finish.run('failed', now.toISOString(), error.slice(0, 500), id);
+        q.release.run(id);
+      })();
+    },
+
+    /** Transient failure: keeps the claim but lets the lease lapse so the next run retries. */
+    letGo(id: number, owner: string, error: string) {
+      q.letGo.run('', error.slice(0, 500), id, owner);
+    },
+
+    /** One delivery of a subscriber and period. */
+    find(subscriberId: number, periodKey: string): Delivery | undefined {
+      const row = sqlite.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE subscriber_id = ? AND period_key = ?`).get(subscriberId, periodKey) as Row | undefined;
+      return row && toDelivery(row);
+    },
+  };
+}
+export type Ledger = ReturnType<typeof createLedger>;

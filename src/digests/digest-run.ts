@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import type { Database_ } from '../db/client.js';
+import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } from '../email/digest-email.js';
+import { isPermanentFailure, type Mailer, type OutgoingMail } from '../email/mailer.js';
+import { maskEmail, type Logger } from '../logger.js';
+import { listSubscribers, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
+import { createCandidateIndex, loadPapers, type CandidateIndex } from './candidate-index.js';
+import { buildDigest, type DigestItem } from './digest-builder.js';
+import { createLedger, leaseOwner, type Delivery, type Ledger } from './delivery-ledger.js';
+import { isDue, periodKey } from './schedule.js';
+
+/** What a digest run needs. */
+export interface DigestRunDeps extends DigestContext {
+  database: Database_;
+  mailer: Mailer;
+  log: Logger;
+  secret: string;
+  lookbackDays: number;
+}
+
+/** Knobs of one run. */
+export interface RunOptions {
+  now: Date;
+  dryRun?: boolean;
+  /** Messages in flight at once (default 8: keeps a 5-connection pool busy). */
+  concurrency?: number;
+  /** Send attempts per message within this run on 4xx/connection errors. */
+  attempts?: number;
+  retryBaseMs?: number;
+  leaseMs?: number;
+  /** Gives up on a delivery for good after this many runs failed to send it. */
+  maxRuns?: number;
+  onProgress?: (done: number, total: number) => void;
+  wallClock?: () => Date;
+}
+
+/** What a run did. */
+export interface RunSummary {
+  due: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  resumed: number;
+  /** Due subscribers another process was already handling. */
+  busy: number;
+  dryRun: boolean;
+}
+
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
+export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: number): string {
+  const floor = new Date(now.getTime() - (lastSentAt ? 2 * lookbackDays : lookbackDays) * DAY).toISOString();
+  return lastSentAt && lastSentAt > floor ? lastSentAt : floor;
+}
+
+/** Turns digest items into ledger items (what is stored and resent). */
+const toLedgerItems = (items: DigestItem[]) => items.map(({ pk, score, why, words, interests }) => ({ pk, score, why, words, interests }));
+
+/**
+ * Sends every digest due at `now`. Each (subscriber, period) is claimed in the
+ * ledger before sending, so reruns, overlapping ticks and a second process
+ * never send a second digest; one subscriber's failure never stops the run.
+ */
+export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Promise<RunSummary> {
+  const { database, log } = deps;
+  const wall = opts.wallClock ?? (() => new Date());
+  const ledger = createLedger(database);
+  const owner = leaseOwner(randomBytes(4).toString('hex'));
+  const leaseMs = opts.leaseMs ?? 10 * 60 * 1000;
+  const summary: RunSummary = { due: 0, sent: 0, skipped: 0, failed: 0, resumed: 0, busy: 0, dryRun: Boolean(opts.dryRun) };
+  const domain = deps.listIdDomain;
+  const { now } = opts;
+
+  const active = listSubscribers(database, ['active']);
+  const byId = new Map(active.map((s) => [s.id, s]));
+  const inFlight = opts.dryRun ? [] : ledger.resumable(wall());
+  // Interrupted deliveries to readers who since left are dropped, not resent.
+  for (const d of inFlight.filter((d) => !byId.has(d.subscriberId))) ledger.markFailed(d.id, 'subscriber no longer active', now);
+  const resumable = inFlight.filter((d) => byId.has(d.subscriberId));
+  const due = active.filter((s) => isDue(s, now, (key) => ledger.periodExists(s.id, key)));
+  summary.due = due.length;
+  const sinceOf = new Map(due.map((s) => [s.id, sinceFor(ledger.lastSentAt(s.id), now, deps.lookbackDays)]));
+  const windowStart = [...sinceOf.values()].reduce((a, b) => (a < b ? a : b), now.toISOString());
+  const index = createCandidateIndex(database, windowStart);
+  log.info({ due: due.length, resumable: resumable.length, window: windowStart, papers: index.size }, 'digest run starting');
+
+  const total = resumable.length + due.length;
+  let done = 0;
+  const tick = () => opts.onProgress?.(++done, total);
+
+  /** Sends one claimed delivery, with retries on transient failures; records the outcome. */
+  async function deliver(s: Subscriber, d: Delivery, mail: OutgoingMail): Promise<void> {
+    const attempts = opts.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.mailer.send(mail);
+        ledger.markSent(d.id, now);
+        summary.sent++;
+        return;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (isPermanentFailure(err)) {
+          // 5xx: the address does not take mail. Suppress it; never retry.
+          ledger.markFailed(d.id, message, now);
+          database.sqlite.transaction(() => {
+            updateSubscriber(database, s.id, { status: 'bounced' }, now.toISOString());
+            logConsent(database, s.id, 'bounced', { method: 'smtp' }, now.toISOString());
+          })();
+          log.warn({ subscriber: s.id, to: maskEmail(s.email), err: message }, 'digest bounced; address suppressed');
+          summary.failed++;
+          return;
+        }
+        if (attempt >= attempts) {
+          if (d.attempts >= (opts.maxRuns ?? 5)) ledger.markFailed(d.id, message, now);
+          else ledger.letGo(d.id, owner, message);
+          log.warn({ subscriber: s.id, attempts: attempt, err: message }, 'digest deferred after transient failures');
+          summary.failed++;
+          return;
+        }
+        await sleep((opts.retryBaseMs ?? 1000) * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  function papersFor(items: Delivery['items'], idx: CandidateIndex): DigestPaper[] {
+    const missing = items.filter((i) => !idx.paper(i.pk)).map((i) => i.pk);
+    const loaded = missing.length ? loadPapers(database, missing) : new Map();
+    return items
+      .map((i) => ({ ...i, paper: idx.paper(i.pk) ?? loaded.get(i.pk) }))
+      .filter((p): p is DigestPaper => p.paper !== undefined);
+  }
+
+  async function resume(d: Delivery): Promise<void> {
+    const s = byId.get(d.subscriberId)!;
+    if (!ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall())) return;
+    summary.resumed++;
+    // The same papers and the same Message-ID as the interrupted attempt.
+    const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items, index), now, d.messageId);
+    await deliver(s, d, mail);
+  }
+
+  async function handle(s: Subscriber): Promise<void> {
+    const key = periodKey(s, now);
+    const since = sinceOf.get(s.id)!;
+    const sent = ledger.sentPapers(s.id, 0);
+    const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk) });
+    if (opts.dryRun) {
+      if (items.length) summary.sent++;
+      else summary.skipped++;
+      return;
+    }
+    if (!items.length) {
+      ledger.skip(s.id, key, since, now);
+      summary.skipped++;
+      return;
+    }
+    const messageId = digestMessageId(deps.secret, s.id, key, domain);
+    const d = ledger.claim({ subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now });
+    if (!d) {
+      summary.busy++;
+      return;
+    }
+    await deliver(s, d, composeDigest(deps, s, key, papersFor(d.items, index), now, messageId));
+  }
+
+  const queue: (() => Promise<void>)[] = [...resumable.map((d) => () => resume(d)), ...due.map((s) => () => handle(s))];
+  let next = 0;
+  const worker = async () => {
+    while (next < queue.length) {
+      const job = queue[next++]!;
+      try {
+        await job();
+      } catch (err) {
+        summary.failed++;
+        log.error({ err }, 'digest failed');
+      }
+      tick();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
+  log.info(summary, 'digest run finished');
+  return summary;
+}

@@ -1,0 +1,120 @@
+import { createHmac } from 'node:crypto';
+import type { RecentPaper } from '../digests/candidate-index.js';
+import type { LedgerItem } from '../digests/delivery-ledger.js';
+import { localTime } from '../digests/schedule.js';
+import type { Links } from '../subscribers/links.js';
+import type { Subscriber } from '../subscribers/subscriber-repo.js';
+import { describeInterests } from '../subscribers/topic-catalogue.js';
+import type { RenderEmail } from './email-templates.js';
+import { headerSafe, type OutgoingMail } from './mailer.js';
+
+const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const ABSTRACT_WORDS = 60;
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The first `n` words of a text, with an ellipsis when cut. */
+export function trimWords(text: string, n: number): string {
+  const words = text.replace(/\s+/g, ' ').trim().split(' ');
+  return words.length <= n ? words.join(' ') : `${words.slice(0, n).join(' ').replace(/[,;:.]$/, '')} …`;
+}
+
+/** Escaped text with the matched words wrapped in <mark>. */
+export function highlight(text: string, words: Set<string>): string {
+  return text
+    .split(/([\p{L}\p{N}]+)/u)
+    .map((part, i) => {
+      const safe = escapeHtml(part);
+      const key = part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+      return i % 2 === 1 && words.has(key) ? `<mark>${safe}</mark>` : safe;
+    })
+    .join('');
+}
+
+/** "Ada Lovelace, Alan Turing, Grace Hopper et al." or the organisation or "8 authors". */
+export function byline(p: Pick<RecentPaper, 'authors' | 'authorCount' | 'organization'>): string {
+  if (p.organization) return p.organization;
+  if (p.authors.length) return p.authors.length > 3 ? `${p.authors.slice(0, 3).join(', ')} et al.` : p.authors.join(', ');
+  return p.authorCount ? `${p.authorCount} author${p.authorCount === 1 ? '' : 's'}` : '';
+}
+
+/** Deterministic per subscriber and period, so a resend after a crash is the same message. */
+export function digestMessageId(secret: string, subscriberId: number, periodKey: string, domain: string): string {
+  const tag = createHmac('sha256', secret).update(`message-id|${subscriberId}|${periodKey}`).digest('base64url').slice(0, 16);
+  return `<digest.${periodKey}.${subscriberId}.${tag}@${domain}>`;
+}
+
+/** The interests papers matched most, for the subject line. */
+function subjectTopics(items: { interests: string[] }[]): string {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(i.interests[0]!, (counts.get(i.interests[0]!) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([label]) => label);
+  return top.join(' and ');
+}
+
+/** Everything a digest needs besides the papers. */
+export interface DigestContext {
+  render: RenderEmail;
+  links: Links;
+  listUnsubscribeMailto?: string;
+  listIdDomain: string;
+}
+
+/** A chosen paper with its stored explanation. */
+export type DigestPaper = LedgerItem & { paper: RecentPaper };
+
+/** Renders one subscriber's digest: subject, HTML and text, and the list headers RFC 8058 asks for. */
+export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: string, papers: DigestPaper[], now: Date, messageId: string): OutgoingMail {
+  const t = localTime(now, s.timezone);
+  const dateLabel = `${WEEKDAYS[t.weekday]!.slice(0, 3)} ${t.day} ${MONTHS[t.month - 1]}`;
+  const n = papers.length;
+  const topics = subjectTopics(papers).replace(/[“”]/g, '');
+  const subject = headerSafe(`${n} new paper${n === 1 ? '' : 's'} on ${topics} · ${dateLabel}`).slice(0, 200);
+  const unsubscribeUrl = ctx.links.unsubscribeUrl(s);
+  const data = {
+    subject,
+    heading: `${n} new paper${n === 1 ? '' : 's'} for you`,
+    preview: papers.slice(0, 3).map((p) => p.paper.title).join(' · ').slice(0, 150),
+    dateLabel,
+    email: s.email,
+    interests: describeInterests(s),
+    scheduleLabel: s.frequency === 'weekly' ? `every ${WEEKDAYS[s.weekday]} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone})` : `daily at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone})`,
+    manageUrl: ctx.links.manageUrl(s),
+    unsubscribeUrl,
+    viewUrl: ctx.links.digestUrl(s, periodKey),
+    papers: papers.map((item, i) => {
+      const p = item.paper;
+      const abstract = trimWords(p.abstract, ABSTRACT_WORDS);
+      return {
+        number: i + 1,
+        title: p.title,
+        url: p.urlPage ?? p.urlAbs,
+        byline: byline(p),
+        upvotes: p.upvotes,
+        published: p.publishedAt,
+        abstractHtml: highlight(abstract, new Set(item.words)),
+        abstractText: abstract,
+        why: item.why,
+        links: { page: p.urlPage, abs: p.urlAbs, pdf: p.urlPdf, code: p.urlCode },
+      };
+    }),
+  };
+  const body = ctx.render('digest', data);
+  const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(ctx.listUnsubscribeMailto ? [`<mailto:${ctx.listUnsubscribeMailto}?subject=unsubscribe>`] : [])].join(', ');
+  return {
+    to: s.email,
+    subject,
+    ...body,
+    messageId,
+    headers: {
+      'List-Unsubscribe': listUnsubscribe,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `Paperboy digest <digest.${ctx.listIdDomain}>`,
+      'X-Paperboy-Period': periodKey,
+    },
+  };
+}
