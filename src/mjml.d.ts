@@ -2,6 +2,8 @@
 declare module 'mjml' {
   interface MjmlOptions {
     filePath?: string;
+    ignoreIncludes?: boolean;
+    includePath?: string | string[];
     validationLevel?: 'strict' | 'soft' | 'skip';
     minify?: boolean;
   }

@@ -72,7 +72,7 @@ export interface ReceivedMail {
  * A real SMTP server on 127.0.0.1. `reject(rcpt)` may return an SMTP error
  * (e.g. `{ code: 550, message: 'no such user' }`) to refuse a recipient.
  */
-export async function startSmtp(options: { reject?: (rcpt: string) => { code: number; message: string } | null } = {}) {
+export async function startSmtp(options: { reject?: (rcpt: string) => { code: number; message: string } | null; delayMs?: number } = {}) {
   const { SMTPServer } = await import('smtp-server');
   const { simpleParser } = await import('mailparser');
   const received: ReceivedMail[] = [];
@@ -90,6 +90,7 @@ export async function startSmtp(options: { reject?: (rcpt: string) => { code: nu
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         const raw = Buffer.concat(chunks).toString('utf8');
         received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
         waiters.splice(0).forEach((w) => w());

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { RecentPaper } from '../digests/candidate-index.js';
+import { safeUrl } from '../papers/paper-record.js';
 import type { LedgerItem } from '../digests/delivery-ledger.js';
 import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
@@ -92,14 +93,14 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
       return {
         number: i + 1,
         title: p.title,
-        url: p.urlPage ?? p.urlAbs,
+        url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs),
         byline: byline(p),
         upvotes: p.upvotes,
         published: p.publishedAt,
         abstractHtml: highlight(abstract, new Set(item.words)),
         abstractText: abstract,
         why: item.why,
-        links: { page: p.urlPage, abs: p.urlAbs, pdf: p.urlPdf, code: p.urlCode },
+        links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
       };
     }),
   };

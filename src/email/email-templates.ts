@@ -32,6 +32,9 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
     const name = file.replace(/\.mjml$/, '');
     const result = await mjml2html(readFileSync(DIR + file, 'utf8'), {
       filePath: DIR + file,
+      // MJML 5 ignores mj-include unless asked; only templates/email/ may be included.
+      ignoreIncludes: false,
+      includePath: DIR,
       validationLevel: 'strict',
       minify: false,
     });

@@ -98,6 +98,11 @@ export function arxivUrls(arxivId: string) {
   };
 }
 
+/** The URL when it is http(s), else null: stored links are untrusted too. */
+export function safeUrl(url: string | null | undefined): string | null {
+  return url && /^https?:\/\/[^\s"'<>]+$/i.test(url) ? url : null;
+}
+
 /** Converts a validated JSON record into parser input. */
 export function inputFromRecord(r: PaperRecord): PaperInput {
   const arxivId = parseArxivId(r.id) ?? parseArxivId(r.urls.abs);

@@ -1,5 +1,6 @@
 import type { Express, Request } from 'express';
 import { AppError } from '../errors.js';
+import { safeUrl } from '../papers/paper-record.js';
 import { recentPapers } from '../papers/paper-repo.js';
 import { fromForm, parseSubscription } from '../subscribers/subscription-input.js';
 import { formView } from './form-view.js';
@@ -22,7 +23,8 @@ const isBot = (body: Record<string, unknown>) => typeof body.website === 'string
 /** The subscribe page, its form POST and `POST /api/subscriptions`. */
 export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
   const { database, render, subscriptions } = deps;
-  const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: recentPapers(database, 8) });
+  const sample = () => recentPapers(database, 8).map((p) => ({ ...p, urls: { ...p.urls, page: safeUrl(p.urls.page) ?? safeUrl(p.urls.abs) } }));
+  const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample() });
 
   app.get('/', (_req, res) => {
     res.send(page(formView({})));

@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServices } from '../../src/main.js';
+import { upsertPapers } from '../../src/papers/paper-repo.js';
+import type { PaperInput } from '../../src/papers/paper-record.js';
+import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
+import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
+import { ROOT, silentLog, startPaperboy, startSmtp } from '../helpers.js';
+
+const DAY1 = new Date('2026-11-24T10:00:00Z');
+const DAY2 = new Date('2026-11-25T10:00:00Z');
+
+type App = Awaited<ReturnType<typeof startPaperboy>>;
+type Smtp = Awaited<ReturnType<typeof startSmtp>>;
+
+/** Active subscribers (confirmed long ago) who want a daily digest at 08:00 UTC. */
+function seedSubscribers(app: App, emails: string[], prefs: { topics?: string[]; keywords?: string[]; exclude?: string[] } = { topics: ['diffusion-models', 'interpretability', 'optimizers'] }) {
+  const insert = app.database.sqlite.prepare(
+    `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at)
+     VALUES (?, 'active', ?, ?, ?, 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+  );
+  for (const e of emails) insert.run(e, JSON.stringify(prefs.topics ?? []), JSON.stringify(prefs.keywords ?? []), JSON.stringify(prefs.exclude ?? []));
+}
+
+const emails = (n: number, prefix = 'reader') => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`);
+const messageIds = (smtp: Smtp, to: string) => new Set(smtp.received.filter((m) => m.envelopeTo.includes(to)).map((m) => m.parsed.messageId));
+
+function paper(over: Partial<PaperInput>): PaperInput {
+  return { arxivId: null, title: 'T', abstract: '', authors: [], authorCount: null, organization: null, publishedAt: '2026-11-20', listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 'test', ...over };
+}
+
+describe('digest runs against a real SMTP server', () => {
+  let smtp: Smtp;
+  let app: App;
+  const reject: { fn: ((rcpt: string) => { code: number; message: string } | null) | null } = { fn: null };
+
+  beforeEach(async () => {
+    reject.fn = null;
+    smtp = await startSmtp({ reject: (r) => reject.fn?.(r) ?? null });
+    app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+  });
+  afterEach(async () => {
+    await app.stop();
+    await smtp.close();
+  });
+
+  it('sends each due reader one digest with one-click unsubscribe headers, and records it', async () => {
+    seedSubscribers(app, ['ada@example.org']);
+    const summary = await app.runDigests({ now: DAY1 });
+    expect(summary).toMatchObject({ due: 1, sent: 1, skipped: 0, failed: 0 });
+    const [mail] = await smtp.waitFor(1);
+    const unsubscribe = /^List-Unsubscribe: (.*)$/im.exec(mail!.raw)?.[1] ?? '';
+    expect(unsubscribe).toMatch(/^<https:\/\/paperboy\.example\/unsubscribe\/[\w.-]+>$/);
+    expect(mail!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    expect(mail!.raw).toMatch(/^List-ID: Paperboy digest <digest\.paperboy\.example>$/im);
+    const row = app.database.sqlite.prepare("SELECT message_id, status FROM deliveries WHERE period_key = '2026-11-24'").get() as { message_id: string; status: string };
+    expect(row.status).toBe('sent');
+    expect(mail!.parsed.messageId).toBe(row.message_id);
+    expect(mail!.parsed.subject).toMatch(/^10 new papers on .+ · Tue 24 Nov$/);
+    expect(mail!.parsed.html).toContain('Dale meets Langevin');
+    expect(mail!.parsed.html).toContain('<mark>');
+    expect(mail!.parsed.text).toContain('Why: Matches');
+    // The footer links work: view in browser, then one-click unsubscribe from the header.
+    const view = /href="(https:\/\/paperboy\.example\/digest\/[^"]+)"/.exec(mail!.parsed.html as string)![1]!;
+    const page = await fetch(view.replace('https://paperboy.example', app.url));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Dale meets Langevin');
+    const oneClick = await fetch(unsubscribe.slice(1, -1).replace('https://paperboy.example', app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(200);
+    expect(findByEmail(app.database, 'ada@example.org')!.status).toBe('unsubscribed');
+    expect(await app.runDigests({ now: DAY2 })).toMatchObject({ due: 0, sent: 0 });
+  });
+
+  it('escapes hostile paper text and keeps it out of the headers', async () => {
+    upsertPapers(app.database, [
+      paper({
+        arxivId: '2611.00001',
+        title: `<script>alert(1)</script> Diffusion models\r\nBcc: victim@example.org ${'very long title '.repeat(50)}`,
+        abstract: 'Diffusion models <img src=x onerror=alert(1)> and "quotes" & ampersands.\r\nSubject: injected',
+        authors: ['<b>Mallory</b>'],
+        urls: { page: 'javascript:alert(1)', abs: null, pdf: null, code: null },
+      }),
+    ], '2026-11-23T12:00:00.000Z');
+    seedSubscribers(app, ['bob@example.org'], { keywords: ['diffusion models'] });
+    await app.runDigests({ now: DAY1 });
+    const [mail] = await smtp.waitFor(1);
+    const html = mail!.parsed.html as string;
+    expect(mail!.envelopeTo).toEqual(['bob@example.org']);
+    expect(mail!.parsed.bcc).toBeUndefined();
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<b>Mallory</b>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toMatch(/href="javascript:/);
+    expect(mail!.parsed.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('retries 421 answers until the relay recovers: every digest delivered exactly once', async () => {
+    let refusals = 6;
+    reject.fn = () => (refusals-- > 0 ? { code: 421, message: 'Try again later' } : null);
+    const readers = emails(5);
+    seedSubscribers(app, readers);
+    const first = await app.runDigests({ now: DAY1, retryBaseMs: 20, attempts: 3, concurrency: 2 });
+    const second = await app.runDigests({ now: new Date(DAY1.getTime() + 600_000), retryBaseMs: 20, attempts: 3 });
+    expect(first.sent + second.sent).toBe(5);
+    for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
+    expect(smtp.received).toHaveLength(5);
+    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 5 });
+  });
+
+  it('suppresses an address the relay rejects with 550 and delivers the rest', async () => {
+    reject.fn = (rcpt) => (rcpt === 'reader2@example.org' ? { code: 550, message: 'No such user' } : null);
+    seedSubscribers(app, emails(4));
+    const summary = await app.runDigests({ now: DAY1, retryBaseMs: 20 });
+    expect(summary).toMatchObject({ sent: 3, failed: 1 });
+    expect(findByEmail(app.database, 'reader2@example.org')!.status).toBe('bounced');
+    expect(smtp.received.map((m) => m.envelopeTo[0]).sort()).toEqual(['reader0@example.org', 'reader1@example.org', 'reader3@example.org']);
+    upsertPapers(app.database, [paper({ arxivId: '2611.00002', title: 'Latent diffusion models for everything', abstract: 'Diffusion models, again.' })], '2026-11-24T12:00:00.000Z');
+    await app.runDigests({ now: DAY2 });
+    expect(smtp.received.filter((m) => m.envelopeTo.includes('reader2@example.org'))).toHaveLength(0);
+  });
+
+  it('never sends a paper twice, and skips a day with nothing new', async () => {
+    seedSubscribers(app, ['carol@example.org'], { topics: ['diffusion-models'] });
+    await app.runDigests({ now: DAY1 });
+    upsertPapers(app.database, [paper({ arxivId: '2611.00003', title: 'Consistency distillation for diffusion models', abstract: 'Few-step diffusion models via distillation.' })], '2026-11-24T12:00:00.000Z');
+    await app.runDigests({ now: DAY2 });
+    const summary3 = await app.runDigests({ now: new Date('2026-11-26T10:00:00Z') });
+    expect(summary3).toMatchObject({ due: 1, sent: 0, skipped: 1 });
+    const [day1, day2] = await smtp.waitFor(2);
+    const titles = (m: typeof day1) => (m!.parsed.text ?? '').split('\n').filter((l) => /^\d+\. /.test(l)).map((l) => l.replace(/^\d+\. /, ''));
+    expect(titles(day2)).toEqual(['Consistency distillation for diffusion models']);
+    expect(titles(day1)).not.toContain('Consistency distillation for diffusion models');
+    expect(smtp.received).toHaveLength(2);
+    const stats = app.database.sqlite.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status ORDER BY status').all();
+    expect(stats).toEqual([{ status: 'sent', n: 2 }, { status: 'skipped', n: 1 }]);
+  });
+
+  it('sends no duplicates when two processes run at once on one database', async () => {
+    const readers = emails(30);
+    seedSubscribers(app, readers);
+    const other = await createServices(app.config, silentLog);
+    try {
+      const [a, b] = await Promise.all([app.runDigests({ now: DAY1 }), other.runDigests({ now: DAY1 })]);
+      expect(a.sent + b.sent).toBe(30);
+      expect(a.sent).toBeGreaterThan(0);
+      expect(b.sent + b.busy + a.busy).toBeGreaterThan(0);
+    } finally {
+      other.close();
+    }
+    await smtp.waitFor(30);
+    for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
+    expect(smtp.received).toHaveLength(30);
+  });
+
+  it('survives SIGKILL mid-run: the rerun completes and every reader has exactly one digest', async () => {
+    await smtp.close();
+    smtp = await startSmtp({ delayMs: 60 });
+    await app.stop();
+    app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const readers = emails(40);
+    seedSubscribers(app, readers);
+    const env = { ...process.env, DATABASE_PATH: app.config.databasePath, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
+    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--now', DAY1.toISOString()], { env, stdio: 'ignore' });
+    await smtp.waitFor(8, 30_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const before = smtp.received.length;
+    expect(before).toBeLessThan(40);
+    const rerun = await app.runDigests({ now: DAY1 });
+    expect(rerun.resumed).toBeGreaterThanOrEqual(0);
+    for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
+    // Only a message the relay took in the instant of the kill can arrive twice, and then with the same Message-ID.
+    expect(smtp.received.length - 40).toBeLessThanOrEqual(10);
+    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 40 });
+  });
+});
