@@ -1,0 +1,27 @@
+// A child process that accepts SMTP mail as fast as it can and throws it away,
+// so the benchmark measures the sender, not the receiver. Prints its port on
+// stdout, then answers "count" messages on IPC with the number received.
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+let received = 0;
+const server = new SMTPServer({
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  authOptional: true,
+  logger: false,
+  maxClients: 100,
+  onData(stream, _session, cb) {
+    stream.on('data', () => undefined);
+    stream.on('end', () => {
+      received++;
+      cb();
+    });
+  },
+});
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ port: (server.server.address() as AddressInfo).port });
+});
+process.on('message', (m) => {
+  if (m === 'count') process.send?.({ received });
+  if (m === 'stop') server.close(() => process.exit(0));
+});
