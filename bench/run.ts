@@ -67,7 +67,7 @@ async function main() {
 
     // 1. Match + rank alone (fresh index: the per-run caches are part of the cost).
     const match = await time(() => {
-      const index = createCandidateIndex(s.database, since);
+      const index = createCandidateIndex(s.database, since, NOW);
       let papers = 0;
       for (const sub of subscribers) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false }).length;
       return papers;
@@ -79,7 +79,7 @@ async function main() {
     let rendered = 0;
     let bytes = 0;
     const pipeline = await time(() => {
-      const index = createCandidateIndex(s.database, since);
+      const index = createCandidateIndex(s.database, since, NOW);
       for (const sub of subscribers) {
         const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });
         if (!items.length) continue;
@@ -98,7 +98,7 @@ async function main() {
     const sample = subscribers.slice(0, Math.min(200, N));
     const source = readFileSync(fileURLToPath(new URL('../templates/email/digest.mjml', import.meta.url)), 'utf8');
     const mjmlTemplate = Handlebars.create().compile(source);
-    const naiveIndex = createCandidateIndex(s.database, since);
+    const naiveIndex = createCandidateIndex(s.database, since, NOW);
     const naiveMjml = await time(async () => {
       for (const sub of sample) {
         const items = buildDigest(naiveIndex, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });

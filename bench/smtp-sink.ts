@@ -10,6 +10,7 @@ const server = new SMTPServer({
   authOptional: true,
   logger: false,
   maxClients: 100,
+  disableReverseLookup: true,
   onData(stream, _session, cb) {
     stream.on('data', () => undefined);
     stream.on('end', () => {
@@ -18,6 +19,8 @@ const server = new SMTPServer({
     });
   },
 });
+// Answer at once: without TCP_NODELAY each SMTP reply waits on Nagle's algorithm.
+server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.server.address() as AddressInfo).port });
 });

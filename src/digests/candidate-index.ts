@@ -1,6 +1,9 @@
 import type { Database_ } from '../db/client.js';
-import type { Interest } from './interests.js';
-import { analyse, findTerm, matchTerms, type TermSpec, type Token } from './term-match.js';
+import { phrase } from '../papers/fts-query.js';
+import { excludeTerms, keywordInterest, topicInterest, type Interest } from './interests.js';
+import { findTopic } from '../subscribers/topic-catalogue.js';
+import { boost, RANKING, relevance } from './rank.js';
+import { analyse, findTerm, type TermSpec, type Token } from './term-match.js';
 
 /** A paper of the recent slice, as digests need it. */
 export interface RecentPaper {
@@ -28,6 +31,12 @@ export interface InterestHit {
   bm25: number;
   terms: string[];
   words: string[];
+}
+
+/** A hit above the relevance floor, with its relevance and its score as a single-interest pick. */
+export interface RankedHit extends InterestHit {
+  rel: number;
+  score: number;
 }
 
 interface Fields {
@@ -70,14 +79,17 @@ export function loadPapers(database: Database_, pks: number[]): Map<number, Rece
  * FTS5 query, restricted to the recent slice by rowid; that is what makes
  * 100,000 digests cheap.
  */
-export function createCandidateIndex(database: Database_, windowStart: string) {
+export function createCandidateIndex(database: Database_, windowStart: string, now: Date) {
   const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? ORDER BY pk`).all(windowStart) as Row[];
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
   const minPk = rows.length ? rows[0]!.pk : Number.MAX_SAFE_INTEGER;
-  const tokens = new Map<number, Token[]>();
   const fields = new Map<number, Fields>();
   const hitCache = new Map<string, InterestHit[]>();
+  const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
+  const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
+  const interestCache = new Map<string, Interest | null>();
+  const excludeTermCache = new Map<string, TermSpec[]>();
   // FTS5 (porter) proposes candidates from the recent slice only (rowid >= first pk of the window).
   const ftsQuery = database.sqlite.prepare('SELECT rowid AS pk FROM papers_fts WHERE papers_fts MATCH ? AND rowid >= ?');
   let totalLength = 0;
@@ -93,16 +105,6 @@ export function createCandidateIndex(database: Database_, windowStart: string) {
     }
     return f;
   };
-  const tokensOf = (p: RecentPaper) => {
-    let t = tokens.get(p.pk);
-    if (!t) {
-      const f = fieldsOf(p);
-      // A separator token keeps phrases from spanning two fields.
-      t = [...f.title, { word: '', stem: '', porter: '' }, ...f.abstract, { word: '', stem: '', porter: '' }, ...f.keywords];
-      tokens.set(p.pk, t);
-    }
-    return t;
-  };
   for (const p of papers.values()) totalLength += p.title.length / 7 + p.abstract.length / 7;
   const avgLength = Math.max(1, totalLength / Math.max(1, papers.size));
 
@@ -110,7 +112,6 @@ export function createCandidateIndex(database: Database_, windowStart: string) {
     windowStart,
     size: papers.size,
     paper: (pk: number) => papers.get(pk),
-    tokensOf,
 
     /** Papers of the slice matching an interest (FTS5 candidates, confirmed term by term). */
     hits(interest: Interest): InterestHit[] {
@@ -123,16 +124,30 @@ export function createCandidateIndex(database: Database_, windowStart: string) {
         for (const { pk } of ftsQuery.all(interest.fts, minPk) as { pk: number }[]) {
           const paper = papers.get(pk);
           if (!paper) continue;
-          const m = matchTerms(tokensOf(paper), interest.terms);
-          if (!m.terms.length) continue;
           const f = fieldsOf(paper);
+          const terms: string[] = [];
+          const words = new Set<string>();
+          const seen = new Set<string>();
           const perTerm = interest.terms.map((t, i) => {
-            const w = BM25.title * findTerm(f.title, t).length + BM25.abstract * findTerm(f.abstract, t).length + BM25.keywords * findTerm(f.keywords, t).length;
-            if (w > 0) df[i]!++;
+            let w = 0;
+            for (const [field, weight] of [[f.title, BM25.title], [f.abstract, BM25.abstract], [f.keywords, BM25.keywords]] as const) {
+              const at = findTerm(field, t);
+              w += weight * at.length;
+              for (const k of at) for (let j = 0; j < t.words.length; j++) words.add(field[k + j]!.word);
+            }
+            if (w > 0) {
+              df[i]!++;
+              const key = t.keys.map((k) => k.value).join(' ');
+              if (!seen.has(key)) {
+                seen.add(key);
+                terms.push(t.text);
+              }
+            }
             return w;
           });
+          if (!terms.length) continue;
           tf.push({ pk, perTerm, length: f.length });
-          hits.push({ pk, bm25: 0, terms: m.terms, words: [...m.words] });
+          hits.push({ pk, bm25: 0, terms, words: [...words] });
         }
       }
       // IDF scaled to [0.5, 1] so scores are comparable across interests and window sizes;
@@ -151,13 +166,67 @@ export function createCandidateIndex(database: Database_, windowStart: string) {
       return hits;
     },
 
-    /** Papers of the slice that mention any of the excluded terms. */
-    excluded(terms: TermSpec[]): Set<number> {
-      const key = terms.map((t) => `${t.words.join(' ')}${t.prefix ? '*' : ''}`).join('|');
+    /** Community and recency factor of a paper at this run's `now`. */
+    boost(pk: number): number {
+      let b = boosts.get(pk);
+      if (b === undefined) {
+        b = boost(papers.get(pk)!, now);
+        boosts.set(pk, b);
+      }
+      return b;
+    },
+
+    /** Hits of an interest above the relevance floor, best first (computed once per run). */
+    ranked(interest: Interest): { list: RankedHit[]; byPk: Map<number, RankedHit> } {
+      let r = rankedCache.get(interest.key);
+      if (r) return r;
+      const list = this.hits(interest)
+        .map((h) => ({ ...h, rel: relevance(h.bm25) }))
+        .filter((h) => h.rel >= RANKING.RELEVANCE_FLOOR)
+        .map((h) => ({ ...h, score: h.rel * this.boost(h.pk) }))
+        .sort((a, b) => b.score - a.score || a.pk - b.pk);
+      r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
+      rankedCache.set(interest.key, r);
+      return r;
+    },
+
+    /** A subscriber's interests, built once per distinct topic or keyword in a run. */
+    interestsOf(sub: { topics: string[]; keywords: string[] }): Interest[] {
+      const out: Interest[] = [];
+      for (const [kind, value] of [...sub.topics.map((t) => ['t', t] as const), ...sub.keywords.map((k) => ['k', k] as const)]) {
+        const key = `${kind}:${value}`;
+        let interest = interestCache.get(key);
+        if (interest === undefined) {
+          const topic = kind === 't' ? findTopic(value) : undefined;
+          interest = kind === 't' ? (topic ? topicInterest(topic) : null) : keywordInterest(value);
+          interestCache.set(key, interest);
+        }
+        if (interest) out.push(interest);
+      }
+      return out;
+    },
+
+    /** Papers of the slice that mention any of a subscriber's excluded terms. */
+    excluded(sub: { exclude: string[] }): Set<number> {
+      const key = sub.exclude.join('\u0000');
       let set = excludeCache.get(key);
       if (set) return set;
       set = new Set();
-      if (terms.length) for (const p of papers.values()) if (matchTerms(tokensOf(p), terms).terms.length) set.add(p.pk);
+      let terms = excludeTermCache.get(key);
+      if (!terms) {
+        terms = excludeTerms(sub);
+        excludeTermCache.set(key, terms);
+      }
+      const fts = terms.map((t) => phrase(t.words.join(' '), t.prefix)).filter(Boolean).join(' OR ');
+      if (fts && papers.size) {
+        // FTS5 proposes (porter stems find a superset), the fields confirm.
+        for (const { pk } of ftsQuery.all(fts, minPk) as { pk: number }[]) {
+          const p = papers.get(pk);
+          if (!p) continue;
+          const f = fieldsOf(p);
+          if (terms.some((t) => findTerm(f.title, t).length || findTerm(f.abstract, t).length || findTerm(f.keywords, t).length)) set.add(pk);
+        }
+      }
       excludeCache.set(key, set);
       return set;
     },

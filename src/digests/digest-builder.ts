@@ -1,6 +1,6 @@
-import type { CandidateIndex, RecentPaper } from './candidate-index.js';
-import { excludeTerms, interestsOf, type Interest } from './interests.js';
-import { RANKING, relevance, score } from './rank.js';
+import type { CandidateIndex, RankedHit } from './candidate-index.js';
+import type { Interest } from './interests.js';
+import { RANKING } from './rank.js';
 
 /** One paper chosen for a digest, with why it was chosen. */
 export interface DigestItem {
@@ -23,59 +23,66 @@ export interface DigestRequest {
   alreadySent: (pk: number) => boolean;
 }
 
-interface Candidate {
-  paper: RecentPaper;
-  best: { interest: Interest; rel: number; terms: string[] };
-  others: Interest[];
-  words: Set<string>;
+interface Match {
+  interest: Interest;
+  hit: RankedHit;
 }
 
-function why(c: Candidate): string {
-  const { interest, terms } = c.best;
-  const shown = terms.slice(0, 4).join(', ');
-  const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `Matches your keyword ${interest.label}${terms.length > 1 || terms[0]?.toLowerCase() !== interest.label.slice(1, -1).toLowerCase() ? `: ${shown}` : ''}`;
-  return c.others.length ? `${main} · also ${c.others.map((o) => o.label).join(', ')}` : main;
+function why(best: Match, others: Match[]): string {
+  const { interest, hit } = best;
+  const shown = hit.terms.slice(0, 4).join(', ');
+  const ownWordOnly = hit.terms.length === 1 && hit.terms[0]!.toLowerCase() === interest.label.slice(1, -1).toLowerCase();
+  const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `Matches your keyword ${interest.label}${ownWordOnly ? '' : `: ${shown}`}`;
+  return others.length ? `${main} · also ${others.map((o) => o.interest.label).join(', ')}` : main;
 }
 
 /**
  * Chooses the papers of one digest: first seen after `since`, never sent to
  * this reader before, matching an interest above the relevance floor, not
  * excluded, best score first, at most `limit`.
+ *
+ * Each interest's hits are scored and sorted once per run (shared by every
+ * reader with that interest), so a reader costs a walk down the top of a few
+ * lists. The candidates are each interest's best `limit` acceptable papers;
+ * a paper that matches several interests gets a bonus per further interest.
  */
 export function buildDigest(index: CandidateIndex, subscriber: { topics: string[]; keywords: string[]; exclude: string[] }, req: DigestRequest): DigestItem[] {
-  const excluded = index.excluded(excludeTerms(subscriber));
-  const candidates = new Map<number, Candidate>();
-  for (const interest of interestsOf(subscriber)) {
-    for (const hit of index.hits(interest)) {
-      const paper = index.paper(hit.pk)!;
-      if (paper.firstSeenAt <= req.since || excluded.has(hit.pk) || req.alreadySent(hit.pk)) continue;
-      const rel = relevance(hit.bm25);
-      const c = candidates.get(hit.pk);
-      if (!c) {
-        candidates.set(hit.pk, { paper, best: { interest, rel, terms: hit.terms }, others: [], words: new Set(hit.words) });
-        continue;
-      }
-      if (rel > c.best.rel) {
-        c.others.push(c.best.interest);
-        c.best = { interest, rel, terms: hit.terms };
-      } else c.others.push(interest);
-      for (const w of hit.words) c.words.add(w);
+  const excluded = index.excluded(subscriber);
+  const interests = index.interestsOf(subscriber);
+  const ranked = interests.map((i) => ({ interest: i, ...index.ranked(i) }));
+  const accept = (pk: number) => index.paper(pk)!.firstSeenAt > req.since && !excluded.has(pk) && !req.alreadySent(pk);
+  const chosen = new Set<number>();
+  for (const r of ranked) {
+    let taken = 0;
+    for (const hit of r.list) {
+      if (taken >= req.limit) break;
+      if (!accept(hit.pk)) continue;
+      chosen.add(hit.pk);
+      taken++;
     }
   }
-  const ranked: DigestItem[] = [];
-  for (const c of candidates.values()) {
-    if (c.best.rel < RANKING.RELEVANCE_FLOOR) continue;
-    const rel = Math.min(1, c.best.rel + RANKING.OTHER_INTEREST_BONUS * c.others.length);
-    ranked.push({
-      pk: c.paper.pk,
-      id: c.paper.id,
-      title: c.paper.title,
-      score: Math.round(score({ ...c.paper, relevance: rel }, req.now) * 1000) / 1000,
-      why: why(c),
-      interests: [c.best.interest.label, ...c.others.map((o) => o.label)],
-      words: [...c.words],
-    });
-  }
-  ranked.sort((a, b) => b.score - a.score || a.pk - b.pk);
-  return ranked.slice(0, req.limit);
+  const scored = [...chosen].map((pk) => {
+    const matches: Match[] = [];
+    for (const r of ranked) {
+      const hit = r.byPk.get(pk);
+      if (hit) matches.push({ interest: r.interest, hit });
+    }
+    matches.sort((a, b) => b.hit.rel - a.hit.rel);
+    const rel = Math.min(1, matches[0]!.hit.rel + RANKING.OTHER_INTEREST_BONUS * (matches.length - 1));
+    return { pk, matches, score: Math.round(rel * index.boost(pk) * 1000) / 1000 };
+  });
+  scored.sort((a, b) => b.score - a.score || a.pk - b.pk);
+  return scored.slice(0, req.limit).map(({ pk, matches, score }) => {
+    const paper = index.paper(pk)!;
+    const [best, ...others] = matches as [Match, ...Match[]];
+    return {
+      pk,
+      id: paper.id,
+      title: paper.title,
+      score,
+      why: why(best, others),
+      interests: matches.map((m) => m.interest.label),
+      words: [...new Set(matches.flatMap((m) => m.hit.words))],
+    };
+  });
 }

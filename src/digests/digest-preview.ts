@@ -17,7 +17,7 @@ export function previewDigest(
   const ledger = createLedger(database);
   const since = opts.since ?? sinceFor(ledger.lastSentAt(s.id), opts.now, opts.lookbackDays);
   const sent = ledger.sentPapers(s.id, 0);
-  const index = createCandidateIndex(database, since);
+  const index = createCandidateIndex(database, since, opts.now);
   const papers = buildDigest(index, s, { since, now: opts.now, limit: opts.limit ?? s.maxPapers, alreadySent: (pk) => sent.has(pk) });
   return { since, papers };
 }

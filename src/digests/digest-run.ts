@@ -83,7 +83,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   summary.due = due.length;
   const sinceOf = new Map(due.map((s) => [s.id, sinceFor(ledger.lastSentAt(s.id), now, deps.lookbackDays)]));
   const windowStart = [...sinceOf.values()].reduce((a, b) => (a < b ? a : b), now.toISOString());
-  const index = createCandidateIndex(database, windowStart);
+  const index = createCandidateIndex(database, windowStart, now);
   log.info({ due: due.length, resumable: resumable.length, window: windowStart, papers: index.size }, 'digest run starting');
 
   const total = resumable.length + due.length;

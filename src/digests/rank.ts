@@ -3,8 +3,8 @@
 //   score = relevance × (1 + UPVOTE_WEIGHT × community) × (1 − RECENCY_WEIGHT + RECENCY_WEIGHT × freshness)
 //
 //   relevance  = s / (s + RELEVANCE_HALF), s = BM25 of the terms that matched (title ×10, keywords ×3,
-//                abstract ×1; k1 = 1.2, b = 0.75; see candidate-index.ts)
-//                of the best-matching interest, + OTHER_INTEREST_BONUS for each further interest matched
+//                abstract ×1; k1 = 1.2, b = 0.75; see candidate-index.ts) for the best interest,
+//                + OTHER_INTEREST_BONUS for each further interest that also passes the floor
 //   community  = min(1, ln(1 + upvotes) / ln(1 + UPVOTE_SATURATION))
 //   freshness  = 0.5 ^ (age in days / RECENCY_HALF_LIFE_DAYS), age from the publication date
 //
@@ -27,11 +27,11 @@ export function relevance(bm25: number): number {
   return s / (s + RANKING.RELEVANCE_HALF);
 }
 
-/** Final score of a paper for one reader. */
-export function score(p: { relevance: number; upvotes: number; publishedAt: string | null; firstSeenAt: string }, now: Date): number {
+/** The community and recency factor of a paper: score = relevance × boost. */
+export function boost(p: { upvotes: number; publishedAt: string | null; firstSeenAt: string }, now: Date): number {
   const community = Math.min(1, Math.log1p(p.upvotes) / Math.log1p(RANKING.UPVOTE_SATURATION));
   const born = Date.parse(p.publishedAt ?? p.firstSeenAt);
   const ageDays = Number.isFinite(born) ? Math.max(0, (now.getTime() - born) / 86_400_000) : 0;
   const freshness = 0.5 ** (ageDays / RANKING.RECENCY_HALF_LIFE_DAYS);
-  return p.relevance * (1 + RANKING.UPVOTE_WEIGHT * community) * (1 - RANKING.RECENCY_WEIGHT + RANKING.RECENCY_WEIGHT * freshness);
+  return (1 + RANKING.UPVOTE_WEIGHT * community) * (1 - RANKING.RECENCY_WEIGHT + RANKING.RECENCY_WEIGHT * freshness);
 }

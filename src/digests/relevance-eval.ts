@@ -22,7 +22,7 @@ export interface LabelScore {
 
 /** Runs each label as a one-keyword subscriber over every stored paper and scores what would be sent. */
 export function evaluateLabels(database: Database_, labels: Label[], limit: number, now: Date): LabelScore[] {
-  const index = createCandidateIndex(database, '0000');
+  const index = createCandidateIndex(database, '0000', now);
   const titles = (database.sqlite.prepare('SELECT pk, title FROM papers').all() as { pk: number; title: string }[]);
   return labels.map((label) => {
     const wanted = new Set(titles.filter((t) => label.relevant.some((r) => t.title.startsWith(r))).map((t) => t.pk));

@@ -33,6 +33,8 @@ export interface TermSpec {
   words: string[];
   prefix: boolean;
   porter: boolean;
+  /** Per word, what a token must equal: [field of Token, value] (precomputed). */
+  keys: { field: 'word' | 'stem' | 'porter'; value: string }[];
 }
 
 /** The word without a plural ending: "optimizers" → "optimizer", "studies" → "study". */
@@ -100,16 +102,17 @@ export function analyse(text: string): Token[] {
 export function termSpec(text: string, porter = false): TermSpec | null {
   const prefix = text.trimEnd().endsWith('*');
   const words = tokenize(text);
-  return words.length ? { text: text.replace(/\*$/, '').trim(), words, prefix, porter } : null;
+  if (!words.length) return null;
+  const keys = words.map((w, j) => {
+    if (prefix && j === words.length - 1) return { field: 'word' as const, value: w };
+    const p = porterStem(w);
+    return porter && !BROAD_STEMS.has(p) ? { field: 'porter' as const, value: p } : { field: 'stem' as const, value: stem(w) };
+  });
+  return { text: text.replace(/\*$/, '').trim(), words, prefix, porter, keys };
 }
 
-function wordMatches(token: Token, word: string, prefix: boolean, porter: boolean): boolean {
-  if (prefix) return token.word.startsWith(word);
-  if (porter) {
-    const p = porterStem(word);
-    if (!BROAD_STEMS.has(p)) return token.porter === p;
-  }
-  return token.stem === stem(word);
+function wordMatches(token: Token, key: TermSpec['keys'][number]): boolean {
+  return key.field === 'word' ? token.word.startsWith(key.value) : token[key.field] === key.value;
 }
 
 /** Indexes of tokens where the term starts (empty when it does not occur). */
@@ -118,25 +121,9 @@ export function findTerm(tokens: Token[], term: TermSpec): number[] {
   const n = term.words.length;
   outer: for (let i = 0; i + n <= tokens.length; i++) {
     for (let j = 0; j < n; j++) {
-      if (!wordMatches(tokens[i + j]!, term.words[j]!, term.prefix && j === n - 1, term.porter)) continue outer;
+      if (!wordMatches(tokens[i + j]!, term.keys[j]!)) continue outer;
     }
     hits.push(i);
   }
   return hits;
-}
-
-/** The terms that occur in the tokens, and the surface words they matched (for highlighting). */
-export function matchTerms(tokens: Token[], terms: TermSpec[]): { terms: string[]; words: Set<string> } {
-  const matched: string[] = [];
-  const seen = new Set<string>();
-  const words = new Set<string>();
-  for (const term of terms) {
-    const hits = findTerm(tokens, term);
-    const key = term.words.map(stem).join(' ');
-    if (!hits.length || seen.has(key)) continue;
-    seen.add(key);
-    matched.push(term.text);
-    for (const i of hits) for (let j = 0; j < term.words.length; j++) words.add(tokens[i + j]!.word);
-  }
-  return { terms: matched, words };
 }

@@ -15,7 +15,7 @@ const db = tempDatabase();
 loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
 afterAll(() => db.cleanup());
 const digest = (sub: { topics?: string[]; keywords?: string[]; exclude?: string[] }, limit = 50) =>
-  buildDigest(createCandidateIndex(db, '0000'), { topics: [], keywords: [], exclude: [], ...sub }, { since: '0000', now: NOW, limit, alreadySent: () => false });
+  buildDigest(createCandidateIndex(db, '0000', NOW), { topics: [], keywords: [], exclude: [], ...sub }, { since: '0000', now: NOW, limit, alreadySent: () => false });
 
 describe('matching typed keywords', () => {
   it('keeps derivations apart that porter stemming merges', () => {
@@ -94,7 +94,7 @@ describe('the recent slice', () => {
       const paper = (id: string, title: string) => ({ arxivId: id, title, abstract: 'Diffusion models for images.', authors: [], authorCount: null, organization: null, publishedAt: null, listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 't' });
       upsertPapers(local, [paper('2401.00001', 'Old diffusion models')], '2025-01-01T00:00:00.000Z');
       upsertPapers(local, [paper('2401.00002', 'New diffusion models')], '2025-02-01T00:00:00.000Z');
-      const index = createCandidateIndex(local, '2025-01-15T00:00:00.000Z');
+      const index = createCandidateIndex(local, '2025-01-15T00:00:00.000Z', NOW);
       const items = buildDigest(index, { topics: ['diffusion-models'], keywords: [], exclude: [] }, { since: '2025-01-15T00:00:00.000Z', now: NOW, limit: 10, alreadySent: () => false });
       expect(items.map((i) => i.id)).toEqual(['2401.00002']);
     } finally {
