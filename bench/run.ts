@@ -1,12 +1,13 @@
 // The digest pipeline at scale, and the HTTP front door.
 // Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http]
+// (npm run bench caps V8's old space at 320 MB: a digest run holds ~150 MB of
+// live data, and without a cap V8 lets garbage pile up to several hundred MB.)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createCandidateIndex } from '../src/digests/candidate-index.js';
@@ -15,6 +16,7 @@ import { createLedger } from '../src/digests/delivery-ledger.js';
 import { interestsOf } from '../src/digests/interests.js';
 import { sinceFor } from '../src/digests/digest-run.js';
 import { composeDigest, type DigestPaper } from '../src/email/digest-email.js';
+import { createMailer } from '../src/email/mailer.js';
 import { createServices } from '../src/main.js';
 import { parsePaperboyJsonl } from '../src/papers/parsers/paperboy-json.js';
 import { SAMPLE_CORPUS } from '../src/papers/sample-corpus.js';
@@ -39,6 +41,7 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 const time = async <T>(fn: () => T | Promise<T>) => {
   const t = performance.now();
   const value = await fn();
@@ -72,12 +75,14 @@ async function main() {
       for (const sub of subscribers) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false }).length;
       return papers;
     });
-    log(`match+rank: ${rate(N, match.ms)}/s (${match.value} papers chosen, ${(match.value / N).toFixed(1)} per digest)`);
+    log(`[rss ${rssMb()} MB] match+rank: ${rate(N, match.ms)}/s (${match.value} papers chosen, ${(match.value / N).toFixed(1)} per digest)`);
 
     // 2. Match + rank + render, render timed on its own inside the same loop.
     let renderMs = 0;
     let rendered = 0;
     let bytes = 0;
+    let sampleMail = { html: '', text: '' };
+    const ctx = { ...s.digest, abstracts: new Map() };
     const pipeline = await time(() => {
       const index = createCandidateIndex(s.database, since, NOW);
       for (const sub of subscribers) {
@@ -85,14 +90,15 @@ async function main() {
         if (!items.length) continue;
         const t = performance.now();
         const papers = items.map((i) => ({ ...i, paper: index.paper(i.pk)! })) as DigestPaper[];
-        const mail = composeDigest(s.digest, sub, '2026-11-26', papers, NOW, '<bench@paperboy.example>');
+        const mail = composeDigest(ctx, sub, '2026-11-26', papers, NOW, '<bench@paperboy.example>');
         renderMs += performance.now() - t;
         rendered++;
         bytes += mail.html.length + mail.text.length;
+        if (Math.abs(mail.html.length + mail.text.length - bytes / rendered) < Math.abs(sampleMail.html.length + sampleMail.text.length - bytes / rendered)) sampleMail = mail;
       }
     });
     const avgBytes = Math.round(bytes / Math.max(1, rendered));
-    log(`match+rank+render: ${rate(N, pipeline.ms)}/s; render alone: ${rate(rendered, renderMs)}/s (${rendered} digests, ${Math.round(avgBytes / 1024)} kB each)`);
+    log(`[rss ${rssMb()} MB] match+rank+render: ${rate(N, pipeline.ms)}/s; render alone: ${rate(rendered, renderMs)}/s (${rendered} digests, ${Math.round(avgBytes / 1024)} kB each)`);
 
     // 3. Naive baselines: MJML compiled per message; FTS over the whole table per subscriber.
     const sample = subscribers.slice(0, Math.min(200, N));
@@ -106,33 +112,34 @@ async function main() {
         await mjml2html(mjml, { filePath: fileURLToPath(new URL('../templates/email/digest.mjml', import.meta.url)), ignoreIncludes: false, includePath: fileURLToPath(new URL('../templates/email/', import.meta.url)), validationLevel: 'skip' });
       }
     });
-    const ftsSample = subscribers.slice(0, Math.min(2000, N));
+    const ftsSample = subscribers.slice(0, Math.min(300, N));
     const wholeTable = s.database.sqlite.prepare('SELECT p.pk, p.first_seen_at FROM papers_fts JOIN papers p ON p.pk = papers_fts.rowid WHERE papers_fts MATCH ? ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0)');
     const naiveFts = await time(() => {
       let kept = 0;
       for (const sub of ftsSample) for (const i of interestsOf(sub)) for (const row of wholeTable.all(i.fts) as { first_seen_at: string }[]) if (row.first_seen_at > since) kept++;
       return kept;
     });
-    log(`naive: MJML per message ${rate(sample.length, naiveMjml.ms)}/s; FTS over all ${OLD_PAPERS + NEW_PAPERS} papers ${rate(ftsSample.length, naiveFts.ms)}/s`);
+    log(`[rss ${rssMb()} MB] naive: MJML per message ${rate(sample.length, naiveMjml.ms)}/s; FTS over all ${OLD_PAPERS + NEW_PAPERS} papers ${rate(ftsSample.length, naiveFts.ms)}/s`);
 
     // 4. The pipe's own limit: nodemailer's pool into the same sink, pre-rendered messages of the same size.
     const pipeCount = Math.min(N, 20_000);
-    const filler = 'x'.repeat(76);
-    const html = `<html><body>${Array.from({ length: Math.ceil(avgBytes / 80) }, () => `<p>${filler}</p>`).join('\n')}</body></html>`;
-    const transport = nodemailer.createTransport({ pool: true, url: sink.url, maxConnections: config.smtp.poolSize, maxMessages: 1000 } as nodemailer.TransportOptions);
+    // A real rendered digest of average size as the payload.
+    const { html, text } = sampleMail;
+    // Paperboy's own mailer factory: the same nodemailer pool settings the digest run uses.
+    const transport = createMailer(config);
     const before = await sink.count();
     const pipe = await time(async () => {
       let next = 0;
       const worker = async () => {
         while (next < pipeCount) {
           const i = next++;
-          await transport.sendMail({ from: config.mailFrom, to: `pipe${i}@bench.example`, subject: 'pipe', html, text: filler, headers: { 'List-Unsubscribe': '<https://paperboy.example/unsubscribe/x>' } });
+          await transport.send({ to: `pipe${i}@bench.example`, subject: 'pipe', html, text, headers: { 'List-Unsubscribe': '<https://paperboy.example/unsubscribe/x>' } });
         }
       };
       await Promise.all(Array.from({ length: config.smtp.poolSize * 2 }, worker));
     });
     transport.close();
-    log(`pipe limit (nodemailer pool → sink, no Paperboy work): ${rate(pipeCount, pipe.ms)}/s (${(await sink.count()) - before} received)`);
+    log(`[rss ${rssMb()} MB] pipe limit (nodemailer pool → sink, no Paperboy work): ${rate(pipeCount, pipe.ms)}/s (${(await sink.count()) - before} received)`);
 
     // 5. End to end: the real run (due check, ledger claims, render, send, ledger update).
     let last = 0;
@@ -147,7 +154,7 @@ async function main() {
         },
       }),
     );
-    log(`end-to-end: ${rate(e2e.value.sent + e2e.value.skipped, e2e.ms)}/s (${JSON.stringify(e2e.value)})`);
+    log(`[rss ${rssMb()} MB] end-to-end: ${rate(e2e.value.sent + e2e.value.skipped, e2e.ms)}/s (${JSON.stringify(e2e.value)})`);
     const sent = ledger.lastSentAt(subscribers[0]!.id);
     if (!sent && e2e.value.sent === 0) throw new Error('nothing was sent');
 

@@ -64,7 +64,9 @@ const toLedgerItems = (items: DigestItem[]) => items.map(({ pk, score, why, word
  * never send a second digest; one subscriber's failure never stops the run.
  */
 export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Promise<RunSummary> {
-  const { database, log } = deps;
+  const { log } = deps;
+  deps = { ...deps, abstracts: new Map() };
+  const { database } = deps;
   const wall = opts.wallClock ?? (() => new Date());
   const ledger = createLedger(database);
   const owner = leaseOwner(randomBytes(4).toString('hex'));

@@ -20,10 +20,16 @@ export interface LocalTime {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+// Intl formatting costs microseconds and a run asks about the same few zones
+// at the same instant 100,000 times: remember answers per zone and minute.
+const recent = new Map<string, LocalTime>();
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
 /** The local date, hour and ISO weekday of `at` in `timeZone`. */
 export function localTime(at: Date, timeZone: string): LocalTime {
+  const key = `${timeZone}|${Math.floor(at.getTime() / 60_000)}`;
+  const known = recent.get(key);
+  if (known) return known;
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', weekday: 'short' });
@@ -31,7 +37,10 @@ export function localTime(at: Date, timeZone: string): LocalTime {
   }
   const parts: Record<string, string> = {};
   for (const p of f.formatToParts(at)) parts[p.type] = p.value;
-  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour) % 24, weekday: WEEKDAYS[parts.weekday!]! };
+  const t = { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour) % 24, weekday: WEEKDAYS[parts.weekday!]! };
+  if (recent.size > 10_000) recent.clear();
+  recent.set(key, t);
+  return t;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

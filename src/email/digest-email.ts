@@ -30,7 +30,8 @@ export function highlight(text: string, words: Set<string>): string {
     .split(/([\p{L}\p{N}]+)/u)
     .map((part, i) => {
       const safe = escapeHtml(part);
-      const key = part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+      if (i % 2 === 0) return safe;
+      const key = /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
       return i % 2 === 1 && words.has(key) ? `<mark>${safe}</mark>` : safe;
     })
     .join('');
@@ -63,6 +64,23 @@ export interface DigestContext {
   links: Links;
   listUnsubscribeMailto?: string;
   listIdDomain: string;
+  /** Per-run cache of trimmed, highlighted abstracts: many readers get the same paper with the same words. */
+  abstracts?: Map<string, { html: string; text: string }>;
+}
+
+const MAX_CACHED_ABSTRACTS = 50_000;
+
+function abstractParts(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
+  const key = `${item.pk}|${item.words.join(' ')}`;
+  const hit = ctx.abstracts?.get(key);
+  if (hit) return hit;
+  const text = trimWords(item.paper.abstract, ABSTRACT_WORDS);
+  const parts = { html: highlight(text, new Set(item.words)), text };
+  if (ctx.abstracts) {
+    if (ctx.abstracts.size >= MAX_CACHED_ABSTRACTS) ctx.abstracts.clear();
+    ctx.abstracts.set(key, parts);
+  }
+  return parts;
 }
 
 /** A chosen paper with its stored explanation. */
@@ -89,7 +107,7 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
     viewUrl: ctx.links.digestUrl(s, periodKey),
     papers: papers.map((item, i) => {
       const p = item.paper;
-      const abstract = trimWords(p.abstract, ABSTRACT_WORDS);
+      const abstract = abstractParts(ctx, item);
       return {
         number: i + 1,
         title: p.title,
@@ -97,8 +115,8 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
         byline: byline(p),
         upvotes: p.upvotes,
         published: p.publishedAt,
-        abstractHtml: highlight(abstract, new Set(item.words)),
-        abstractText: abstract,
+        abstractHtml: abstract.html,
+        abstractText: abstract.text,
         why: item.why,
         links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
       };

@@ -59,6 +59,8 @@ function toNodemailer(from: string, mail: OutgoingMail) {
     text: mail.text,
     messageId: mail.messageId ? headerSafe(mail.messageId) : undefined,
     headers,
+    // Said up front, nodemailer need not scan every body to choose an encoding.
+    textEncoding: 'quoted-printable' as const,
   };
 }
 
