@@ -1,7 +1,7 @@
 // The digest pipeline at scale, and the HTTP front door.
 // Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http]
-// (npm run bench caps V8's old space at 320 MB: a digest run holds ~150 MB of
-// live data, and without a cap V8 lets garbage pile up to several hundred MB.)
+// (npm run bench caps V8's old space at 512 MB: without a cap V8 lets the
+// garbage of message rendering and MIME encoding pile up well past 1 GB.)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

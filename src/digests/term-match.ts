@@ -60,16 +60,24 @@ export function lightStem(word: string): string {
   return w;
 }
 
-const stemCache = new Map<string, string>();
-/** Cached light stem (papers repeat the same words a lot). */
-export function stem(word: string): string {
-  let s = stemCache.get(word);
-  if (s === undefined) {
-    s = lightStem(word);
-    if (stemCache.size < 500_000) stemCache.set(word, s);
-  }
-  return s;
+/** Remembers a word function's answers (papers repeat the same words a lot), up to a bound. */
+function memoWords(fn: (word: string) => string): (word: string) => string {
+  const cache = new Map<string, string>();
+  return (word) => {
+    let s = cache.get(word);
+    if (s === undefined) {
+      s = fn(word);
+      if (cache.size < 500_000) cache.set(word, s);
+    }
+    return s;
+  };
 }
+
+/** Cached light stem. */
+export const stem = memoWords(lightStem);
+
+/** Porter stem, as SQLite's FTS5 porter tokenizer computes it. */
+export const porterStem = memoWords(stemmer);
 
 /** Splits text the way FTS5's unicode61 tokenizer does (letters and digits; diacritics removed). */
 export function tokenize(text: string): string[] {
@@ -80,17 +88,6 @@ export function tokenize(text: string): string[] {
       .toLowerCase()
       .match(/[\p{L}\p{N}]+/gu) ?? []
   );
-}
-
-const porterCache = new Map<string, string>();
-/** Porter stem, as SQLite's FTS5 porter tokenizer computes it. */
-export function porterStem(word: string): string {
-  let s = porterCache.get(word);
-  if (s === undefined) {
-    s = stemmer(word);
-    if (porterCache.size < 500_000) porterCache.set(word, s);
-  }
-  return s;
 }
 
 /** Tokens with stems, for matching. */

@@ -68,19 +68,32 @@ export interface DigestContext {
   abstracts?: Map<string, { html: string; text: string }>;
 }
 
-const MAX_CACHED_ABSTRACTS = 50_000;
+const MAX_CACHED_ABSTRACTS = 20_000;
 
-function abstractParts(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
+/** One paper's block of the digest (HTML and text); the highlighted abstract comes from the cache when it can. */
+function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
+  const p = item.paper;
   const key = `${item.pk}|${item.words.join(' ')}`;
-  const hit = ctx.abstracts?.get(key);
-  if (hit) return hit;
-  const text = trimWords(item.paper.abstract, ABSTRACT_WORDS);
-  const parts = { html: highlight(text, new Set(item.words)), text };
-  if (ctx.abstracts) {
-    if (ctx.abstracts.size >= MAX_CACHED_ABSTRACTS) ctx.abstracts.clear();
-    ctx.abstracts.set(key, parts);
+  let abstract = ctx.abstracts?.get(key);
+  if (!abstract) {
+    const text = trimWords(p.abstract, ABSTRACT_WORDS);
+    abstract = { html: highlight(text, new Set(item.words)), text };
+    if (ctx.abstracts) {
+      if (ctx.abstracts.size >= MAX_CACHED_ABSTRACTS) ctx.abstracts.clear();
+      ctx.abstracts.set(key, abstract);
+    }
   }
-  return parts;
+  return ctx.render.block('digest', {
+    title: p.title,
+    url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs),
+    byline: byline(p),
+    upvotes: p.upvotes,
+    published: p.publishedAt,
+    abstractHtml: abstract.html,
+    abstractText: abstract.text,
+    why: item.why,
+    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
+  });
 }
 
 /** A chosen paper with its stored explanation. */
@@ -105,24 +118,10 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
     manageUrl: ctx.links.manageUrl(s),
     unsubscribeUrl,
     viewUrl: ctx.links.digestUrl(s, periodKey),
-    papers: papers.map((item, i) => {
-      const p = item.paper;
-      const abstract = abstractParts(ctx, item);
-      return {
-        number: i + 1,
-        title: p.title,
-        url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs),
-        byline: byline(p),
-        upvotes: p.upvotes,
-        published: p.publishedAt,
-        abstractHtml: abstract.html,
-        abstractText: abstract.text,
-        why: item.why,
-        links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
-      };
-    }),
   };
-  const body = ctx.render('digest', data);
+  const blocks = papers.map((item) => paperBlock(ctx, item));
+  const papersBlock = { html: blocks.map((b) => b.html).join(''), text: blocks.map((b) => b.text).join('') };
+  const body = ctx.render('digest', { ...data, papersBlock });
   const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(ctx.listUnsubscribeMailto ? [`<mailto:${ctx.listUnsubscribeMailto}?subject=unsubscribe>`] : [])].join(', ');
   return {
     to: s.email,

@@ -11,8 +11,26 @@ export interface RenderedEmail {
   text: string;
 }
 
-/** Fills a compiled template with one message's data (microseconds; no MJML work). */
-export type RenderEmail = (name: string, data: Record<string, unknown>) => RenderedEmail;
+/**
+ * Fills a compiled template with one message's data (microseconds; no MJML
+ * work). `block` fills just the repeated `{{#each papers}}` part of a template
+ * for one paper, so callers can cache per-paper fragments and pass them in as
+ * `papersBlock` ({ html, text } strings) instead of `papers`.
+ */
+export type RenderEmail = ((name: string, data: Record<string, unknown>) => RenderedEmail) & {
+  block: (name: string, item: Record<string, unknown>) => RenderedEmail;
+};
+
+const BLOCK_OPEN = '{{#each papers}}';
+const BLOCK_CLOSE = '{{/each}}';
+
+/** Splits a template at its `{{#each papers}}` block: outer with a placeholder, and the block body. */
+function splitBlock(source: string, placeholder: string): { outer: string; inner: string | null } {
+  const open = source.indexOf(BLOCK_OPEN);
+  const close = open < 0 ? -1 : source.indexOf(BLOCK_CLOSE, open);
+  if (open < 0 || close < 0) return { outer: source, inner: null };
+  return { outer: source.slice(0, open) + placeholder + source.slice(close + BLOCK_CLOSE.length), inner: source.slice(open + BLOCK_OPEN.length, close) };
+}
 
 /** The Handlebars instance shared by email templates, with the helpers they use. */
 export function emailHandlebars(): typeof Handlebars {
@@ -27,7 +45,9 @@ export function emailHandlebars(): typeof Handlebars {
  * per compile and blocks the event loop, so this runs once per process.
  */
 export async function compileEmailTemplates(hb = emailHandlebars()): Promise<RenderEmail> {
-  const compiled = new Map<string, { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate }>();
+  type Pair = { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate };
+  const compiled = new Map<string, Pair & { block: Pair | null }>();
+  const htmlOptions = { data: false, knownHelpersOnly: true, knownHelpers: { plural: true } };
   for (const file of readdirSync(DIR).filter((f) => f.endsWith('.mjml'))) {
     const name = file.replace(/\.mjml$/, '');
     const result = await mjml2html(readFileSync(DIR + file, 'utf8'), {
@@ -38,17 +58,34 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
       validationLevel: 'strict',
       minify: false,
     });
-    const text = readFileSync(`${DIR}${name}.txt`, 'utf8');
+    const html = splitBlock(result.html, '{{{papersBlock.html}}}');
+    const text = splitBlock(readFileSync(`${DIR}${name}.txt`, 'utf8'), '{{{papersBlock.text}}}');
+    // No @data variables and only known helpers: lets Handlebars skip lookups on the hot path.
+    // Plain text is not HTML: no entity escaping, but header-safe values come from the caller.
     compiled.set(name, {
-      // No @data variables and only known helpers: lets Handlebars skip lookups on the hot path.
-      html: hb.compile(result.html, { data: false, knownHelpersOnly: true, knownHelpers: { plural: true } }),
-      // Plain text is not HTML: no entity escaping, but header-safe values come from the caller.
-      text: hb.compile(text, { noEscape: true }),
+      html: hb.compile(html.outer, htmlOptions),
+      text: hb.compile(text.outer, { noEscape: true }),
+      block: html.inner !== null && text.inner !== null ? { html: hb.compile(html.inner, htmlOptions), text: hb.compile(text.inner, { noEscape: true }) } : null,
     });
   }
-  return (name, data) => {
+  const get = (name: string) => {
     const t = compiled.get(name);
     if (!t) throw new Error(`no email template "${name}"`);
-    return { html: t.html(data), text: t.text(data) };
+    return t;
   };
+  const block = (name: string, item: Record<string, unknown>): RenderedEmail => {
+    const b = get(name).block;
+    if (!b) throw new Error(`email template "${name}" has no {{#each papers}} block`);
+    return { html: b.html(item), text: b.text(item) };
+  };
+  const render = (name: string, data: Record<string, unknown>): RenderedEmail => {
+    const t = get(name);
+    let papersBlock = data.papersBlock as RenderedEmail | undefined;
+    if (!papersBlock && t.block && Array.isArray(data.papers)) {
+      const parts = data.papers.map((p: Record<string, unknown>) => block(name, p));
+      papersBlock = { html: parts.map((p) => p.html).join(''), text: parts.map((p) => p.text).join('') };
+    }
+    return { html: t.html({ ...data, papersBlock }), text: t.text({ ...data, papersBlock }) };
+  };
+  return Object.assign(render, { block });
 }

@@ -130,7 +130,7 @@ describe('digest runs against a real SMTP server', () => {
     const summary3 = await app.runDigests({ now: new Date('2026-11-26T10:00:00Z') });
     expect(summary3).toMatchObject({ due: 1, sent: 0, skipped: 1 });
     const [day1, day2] = await smtp.waitFor(2);
-    const titles = (m: typeof day1) => (m!.parsed.text ?? '').split('\n').filter((l) => /^\d+\. /.test(l)).map((l) => l.replace(/^\d+\. /, ''));
+    const titles = (m: typeof day1) => (m!.parsed.text ?? '').split('\n').filter((l) => l.startsWith('• ')).map((l) => l.slice(2));
     expect(titles(day2)).toEqual(['Consistency distillation for diffusion models']);
     expect(titles(day1)).not.toContain('Consistency distillation for diffusion models');
     expect(smtp.received).toHaveLength(2);
