@@ -12,7 +12,6 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createCandidateIndex } from '../src/digests/candidate-index.js';
 import { buildDigest } from '../src/digests/digest-builder.js';
-import { createLedger } from '../src/digests/delivery-ledger.js';
 import { interestsOf } from '../src/digests/interests.js';
 import { sinceFor } from '../src/digests/digest-run.js';
 import { composeDigest, type DigestPaper } from '../src/email/digest-email.js';
@@ -65,7 +64,6 @@ async function main() {
     log(`workload: ${N} subscribers, ${NEW_PAPERS} new papers among ${OLD_PAPERS} older ones (built in ${(build.ms / 1000).toFixed(1)} s)`);
 
     const subscribers = listSubscribers(s.database, ['active']);
-    const ledger = createLedger(s.database);
     const since = sinceFor(null, NOW, config.lookbackDays);
 
     // 1. Match + rank alone (fresh index: the per-run caches are part of the cost).
@@ -155,8 +153,7 @@ async function main() {
       }),
     );
     log(`[rss ${rssMb()} MB] end-to-end: ${rate(e2e.value.sent + e2e.value.skipped, e2e.ms)}/s (${JSON.stringify(e2e.value)})`);
-    const sent = ledger.lastSentAt(subscribers[0]!.id);
-    if (!sent && e2e.value.sent === 0) throw new Error('nothing was sent');
+    if (e2e.value.sent === 0) throw new Error('the end-to-end run sent nothing');
 
     const result = {
       subscribers: N,

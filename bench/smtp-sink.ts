@@ -20,6 +20,8 @@ const server = new SMTPServer({
   },
 });
 // Answer at once: without TCP_NODELAY each SMTP reply waits on Nagle's algorithm.
+// A client hanging up mid-session is normal here.
+server.on('error', () => undefined);
 server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.server.address() as AddressInfo).port });

@@ -24,17 +24,32 @@ export function trimWords(text: string, n: number): string {
   return words.length <= n ? words.join(' ') : `${words.slice(0, n).join(' ').replace(/[,;:.]$/, '')} …`;
 }
 
+/** A text split once into escaped pieces, with the match key of each word piece (null for the gaps). */
+export interface PreparedText {
+  text: string;
+  pieces: string[];
+  keys: (string | null)[];
+}
+
+/** Splits and escapes a text once, so highlighting it for many readers is a cheap join. */
+export function prepareText(text: string): PreparedText {
+  const raw = text.split(/([\p{L}\p{N}]+)/u);
+  return {
+    text,
+    pieces: raw.map(escapeHtml),
+    keys: raw.map((part, i) => (i % 2 === 0 ? null : /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase())),
+  };
+}
+
 /** Escaped text with the matched words wrapped in <mark>. */
-export function highlight(text: string, words: Set<string>): string {
-  return text
-    .split(/([\p{L}\p{N}]+)/u)
-    .map((part, i) => {
-      const safe = escapeHtml(part);
-      if (i % 2 === 0) return safe;
-      const key = /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-      return i % 2 === 1 && words.has(key) ? `<mark>${safe}</mark>` : safe;
-    })
-    .join('');
+export function highlight(text: string | PreparedText, words: Set<string>): string {
+  const t = typeof text === 'string' ? prepareText(text) : text;
+  let out = '';
+  for (let i = 0; i < t.pieces.length; i++) {
+    const key = t.keys[i];
+    out += key !== null && key !== undefined && words.has(key) ? `<mark>${t.pieces[i]}</mark>` : t.pieces[i];
+  }
+  return out;
 }
 
 /** "Ada Lovelace, Alan Turing, Grace Hopper et al." or the organisation or "8 authors". */
@@ -64,24 +79,17 @@ export interface DigestContext {
   links: Links;
   listUnsubscribeMailto?: string;
   listIdDomain: string;
-  /** Per-run cache of trimmed, highlighted abstracts: many readers get the same paper with the same words. */
-  abstracts?: Map<string, { html: string; text: string }>;
+  /** Per-run cache of trimmed abstracts, split and escaped once per paper. */
+  abstracts?: Map<number, PreparedText>;
 }
-
-const MAX_CACHED_ABSTRACTS = 20_000;
 
 /** One paper's block of the digest (HTML and text); the highlighted abstract comes from the cache when it can. */
 function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
   const p = item.paper;
-  const key = `${item.pk}|${item.words.join(' ')}`;
-  let abstract = ctx.abstracts?.get(key);
+  let abstract = ctx.abstracts?.get(item.pk);
   if (!abstract) {
-    const text = trimWords(p.abstract, ABSTRACT_WORDS);
-    abstract = { html: highlight(text, new Set(item.words)), text };
-    if (ctx.abstracts) {
-      if (ctx.abstracts.size >= MAX_CACHED_ABSTRACTS) ctx.abstracts.clear();
-      ctx.abstracts.set(key, abstract);
-    }
+    abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
+    ctx.abstracts?.set(item.pk, abstract);
   }
   return ctx.render.block('digest', {
     title: p.title,
@@ -89,7 +97,7 @@ function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text
     byline: byline(p),
     upvotes: p.upvotes,
     published: p.publishedAt,
-    abstractHtml: abstract.html,
+    abstractHtml: highlight(abstract, new Set(item.words)),
     abstractText: abstract.text,
     why: item.why,
     links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
