@@ -1,7 +1,6 @@
 import type { Database_ } from '../db/client.js';
 import { phrase } from '../papers/fts-query.js';
-import { excludeTerms, keywordInterest, topicInterest, type Interest } from './interests.js';
-import { findTopic } from '../subscribers/topic-catalogue.js';
+import { excludeTerms, interestFor, type Interest } from './interests.js';
 import { boost, RANKING, relevance } from './rank.js';
 import { analyse, findTerm, type TermSpec, type Token } from './term-match.js';
 
@@ -61,6 +60,15 @@ interface Row extends Omit<RecentPaper, 'authors' | 'keywords'> {
 const PAPER_COLUMNS = `pk, id, title, abstract, authors, author_count AS authorCount, organization, published_at AS publishedAt,
   upvotes, comments, url_page AS urlPage, url_abs AS urlAbs, url_pdf AS urlPdf, url_code AS urlCode, first_seen_at AS firstSeenAt, keywords`;
 const toPaper = (r: Row): RecentPaper => ({ ...r, authors: JSON.parse(r.authors) as string[], keywords: JSON.parse(r.keywords) as string[] });
+
+/** The stored items of a digest with their papers (from `known` when it has them); papers since deleted are left out. */
+export function ledgerPapers<T extends { pk: number }>(database: Database_, items: T[], known: (pk: number) => RecentPaper | undefined = () => undefined): (T & { paper: RecentPaper })[] {
+  const missing = items.filter((i) => !known(i.pk)).map((i) => i.pk);
+  const loaded = missing.length ? loadPapers(database, missing) : new Map<number, RecentPaper>();
+  return items
+    .map((i) => ({ ...i, paper: known(i.pk) ?? loaded.get(i.pk) }))
+    .filter((i): i is T & { paper: RecentPaper } => i.paper !== undefined);
+}
 
 /** Papers by internal key (for resending or viewing a stored digest). */
 export function loadPapers(database: Database_, pks: number[]): Map<number, RecentPaper> {
@@ -193,12 +201,11 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
     /** A subscriber's interests, built once per distinct topic or keyword in a run. */
     interestsOf(sub: { topics: string[]; keywords: string[] }): Interest[] {
       const out: Interest[] = [];
-      for (const [kind, value] of [...sub.topics.map((t) => ['t', t] as const), ...sub.keywords.map((k) => ['k', k] as const)]) {
+      for (const [kind, value] of [...sub.topics.map((t) => ['topic', t] as const), ...sub.keywords.map((k) => ['keyword', k] as const)]) {
         const key = `${kind}:${value}`;
         let interest = interestCache.get(key);
         if (interest === undefined) {
-          const topic = kind === 't' ? findTopic(value) : undefined;
-          interest = kind === 't' ? (topic ? topicInterest(topic) : null) : keywordInterest(value);
+          interest = interestFor(kind, value);
           interestCache.set(key, interest);
         }
         if (interest) out.push(interest);

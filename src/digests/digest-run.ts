@@ -4,7 +4,7 @@ import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } 
 import { isPermanentFailure, type Mailer, type OutgoingMail } from '../email/mailer.js';
 import { maskEmail, type Logger } from '../logger.js';
 import { listSubscribers, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
-import { createCandidateIndex, loadPapers, type CandidateIndex } from './candidate-index.js';
+import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
 import { createLedger, leaseOwner, type Delivery, type Ledger } from './delivery-ledger.js';
 import { isDue, periodKey } from './schedule.js';
@@ -126,20 +126,14 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     }
   }
 
-  function papersFor(items: Delivery['items'], idx: CandidateIndex): DigestPaper[] {
-    const missing = items.filter((i) => !idx.paper(i.pk)).map((i) => i.pk);
-    const loaded = missing.length ? loadPapers(database, missing) : new Map();
-    return items
-      .map((i) => ({ ...i, paper: idx.paper(i.pk) ?? loaded.get(i.pk) }))
-      .filter((p): p is DigestPaper => p.paper !== undefined);
-  }
+  const papersFor = (items: Delivery['items']): DigestPaper[] => ledgerPapers(database, items, (pk) => index.paper(pk));
 
   async function resume(d: Delivery): Promise<void> {
     const s = byId.get(d.subscriberId)!;
     if (!ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall())) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
-    const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items, index), now, d.messageId);
+    const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId);
     await deliver(s, d, mail);
   }
 
@@ -164,7 +158,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
       summary.busy++;
       return;
     }
-    await deliver(s, d, composeDigest(deps, s, key, papersFor(d.items, index), now, messageId));
+    await deliver(s, d, composeDigest(deps, s, key, papersFor(d.items), now, messageId));
   }
 
   const queue: (() => Promise<void>)[] = [...resumable.map((d) => () => resume(d)), ...due.map((s) => () => handle(s))];

@@ -65,18 +65,16 @@ export function keywordInterest(keyword: string): Interest | null {
   };
 }
 
+/** One interest from a topic slug or a typed keyword; null for an unknown slug or a keyword without words. */
+export function interestFor(kind: 'topic' | 'keyword', value: string): Interest | null {
+  if (kind === 'keyword') return keywordInterest(value);
+  const topic = findTopic(value);
+  return topic ? topicInterest(topic) : null;
+}
+
 /** Every interest of a subscriber (unknown topic slugs are ignored). */
 export function interestsOf(s: { topics: string[]; keywords: string[] }): Interest[] {
-  const out: Interest[] = [];
-  for (const slug of s.topics) {
-    const topic = findTopic(slug);
-    if (topic) out.push(topicInterest(topic));
-  }
-  for (const k of s.keywords) {
-    const i = keywordInterest(k);
-    if (i) out.push(i);
-  }
-  return out;
+  return [...s.topics.map((t) => interestFor('topic', t)), ...s.keywords.map((k) => interestFor('keyword', k))].filter((i): i is Interest => i !== null);
 }
 
 /** Exclusion terms of a subscriber. */
