@@ -80,7 +80,7 @@ async function main() {
     let rendered = 0;
     let bytes = 0;
     let sampleMail = { html: '', text: '' };
-    const ctx = { ...s.digest, abstracts: new Map() };
+    const ctx = { ...s.digest, blocks: new Map() };
     const pipeline = await time(() => {
       const index = createCandidateIndex(s.database, since, NOW);
       for (const sub of subscribers) {

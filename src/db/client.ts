@@ -12,6 +12,21 @@ export interface Database_ {
   db: Db;
 }
 
+const statements = new WeakMap<Database_, Map<string, unknown>>();
+
+/**
+ * A query built and prepared once per database. A plain drizzle query is
+ * rebuilt and re-prepared on every call, which is most of the cost of the hot
+ * paths (a signup, a token lookup); use this for those.
+ */
+export function preparedOnce<T>(database: Database_, key: string, build: (db: Db) => T): T {
+  let cache = statements.get(database);
+  if (!cache) statements.set(database, (cache = new Map()));
+  let query = cache.get(key) as T | undefined;
+  if (query === undefined) cache.set(key, (query = build(database.db)));
+  return query;
+}
+
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */

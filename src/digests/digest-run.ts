@@ -65,7 +65,7 @@ const toLedgerItems = (items: DigestItem[]) => items.map(({ pk, score, why, word
  */
 export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Promise<RunSummary> {
   const { log } = deps;
-  deps = { ...deps, abstracts: new Map() };
+  deps = { ...deps, blocks: new Map() };
   const { database } = deps;
   const wall = opts.wallClock ?? (() => new Date());
   const ledger = createLedger(database);

@@ -6,7 +6,7 @@ import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterests } from '../subscribers/topic-catalogue.js';
-import type { RenderEmail } from './email-templates.js';
+import type { FillBlock, RenderEmail } from './email-templates.js';
 import { headerSafe, type OutgoingMail } from './mailer.js';
 
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -79,29 +79,38 @@ export interface DigestContext {
   links: Links;
   listUnsubscribeMailto?: string;
   listIdDomain: string;
-  /** Per-run cache of trimmed abstracts, split and escaped once per paper. */
-  abstracts?: Map<number, PreparedText>;
+  /** Per-run cache of paper blocks: filled once per paper, with holes for what differs per reader. */
+  blocks?: Map<number, PaperBlock>;
 }
 
-/** One paper's block of the digest (HTML and text); the highlighted abstract comes from the cache when it can. */
-function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
-  const p = item.paper;
-  let abstract = ctx.abstracts?.get(item.pk);
-  if (!abstract) {
-    abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
-    ctx.abstracts?.set(item.pk, abstract);
-  }
-  return ctx.render.block('digest', {
+/** One paper's block with its trimmed abstract split for highlighting. */
+export interface PaperBlock {
+  abstract: PreparedText;
+  fill: FillBlock;
+}
+
+function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
+  const abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
+  const fields = {
     title: p.title,
     url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs),
     byline: byline(p),
     upvotes: p.upvotes,
     published: p.publishedAt,
-    abstractHtml: highlight(abstract, new Set(item.words)),
     abstractText: abstract.text,
-    why: item.why,
     links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
-  });
+  };
+  return { abstract, fill: ctx.render.blockWithHoles('digest', fields, ['abstractHtml', 'why']) };
+}
+
+/** One paper's block (HTML and text) for one reader: their highlighted words and why line. */
+function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
+  let block = ctx.blocks?.get(item.pk);
+  if (!block) {
+    block = preparePaperBlock(ctx, item.paper);
+    ctx.blocks?.set(item.pk, block);
+  }
+  return block.fill({ abstractHtml: highlight(block.abstract, new Set(item.words)), why: item.why });
 }
 
 /** A chosen paper with its stored explanation. */

@@ -19,7 +19,16 @@ export interface RenderedEmail {
  */
 export type RenderEmail = ((name: string, data: Record<string, unknown>) => RenderedEmail) & {
   block: (name: string, item: Record<string, unknown>) => RenderedEmail;
+  blockWithHoles: (name: string, item: Record<string, unknown>, holes: string[]) => FillBlock;
 };
+
+/** Fills the holes of a prepared block (raw values: escaped here where the template escapes them). */
+export type FillBlock = (values: Record<string, string>) => RenderedEmail;
+
+// A hole is filled once with a mark: its name between NULs, with an "&" in it.
+// Where the template escapes the field the mark comes back with "&amp;", so the
+// filler knows to escape that value too.
+const holeMark = (name: string) => `\u0000${name}&\u0000`;
 
 const BLOCK_OPEN = '{{#each papers}}';
 const BLOCK_CLOSE = '{{/each}}';
@@ -58,7 +67,8 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
       validationLevel: 'strict',
       minify: false,
     });
-    const html = splitBlock(result.html, '{{{papersBlock.html}}}');
+    // Indentation is a fifth of MJML's output and means nothing in HTML (no <pre> in these templates).
+    const html = splitBlock(result.html.replace(/\n[ \t]+/g, '\n').replace(/\n{2,}/g, '\n'), '{{{papersBlock.html}}}');
     const text = splitBlock(readFileSync(`${DIR}${name}.txt`, 'utf8'), '{{{papersBlock.text}}}');
     // No @data variables and only known helpers: lets Handlebars skip lookups on the hot path.
     // Plain text is not HTML: no entity escaping, but header-safe values come from the caller.
@@ -78,6 +88,24 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
     if (!b) throw new Error(`email template "${name}" has no {{#each papers}} block`);
     return { html: b.html(item), text: b.text(item) };
   };
+  const blockWithHoles = (name: string, item: Record<string, unknown>, holes: string[]): FillBlock => {
+    const marked = block(name, { ...item, ...Object.fromEntries(holes.map((h) => [h, holeMark(h)])) });
+    // [text, hole, text, hole, …, text]; each hole "name&" (raw) or "name&amp;" (escaped).
+    const html = marked.html.split('\u0000');
+    const text = marked.text.split('\u0000');
+    const wellFormed = (parts: string[]) => parts.every((p, i) => i % 2 === 0 || holes.some((h) => p === `${h}&` || p === `${h}&amp;`));
+    // Paper text that itself holds a NUL would confuse the split: fill such a block the slow way.
+    if (!wellFormed(html) || !wellFormed(text)) return (values) => block(name, { ...item, ...values });
+    const fill = (parts: string[], values: Record<string, string>) => {
+      let out = parts[0]!;
+      for (let i = 1; i < parts.length; i += 2) {
+        const hole = parts[i]!;
+        out += (hole.endsWith('&amp;') ? hb.escapeExpression(values[hole.slice(0, -5)] ?? '') : (values[hole.slice(0, -1)] ?? '')) + parts[i + 1]!;
+      }
+      return out;
+    };
+    return (values) => ({ html: fill(html, values), text: fill(text, values) });
+  };
   const render = (name: string, data: Record<string, unknown>): RenderedEmail => {
     const t = get(name);
     let papersBlock = data.papersBlock as RenderedEmail | undefined;
@@ -87,5 +115,5 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
     }
     return { html: t.html({ ...data, papersBlock }), text: t.text({ ...data, papersBlock }) };
   };
-  return Object.assign(render, { block });
+  return Object.assign(render, { block, blockWithHoles });
 }

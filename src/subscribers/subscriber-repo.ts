@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
-import type { Database_ } from '../db/client.js';
+import { preparedOnce, type Database_ } from '../db/client.js';
 import { consentEvents, outboundMail, subscribers } from '../db/schema.js';
 import type { Preferences } from './subscription-input.js';
 
@@ -31,13 +31,15 @@ export function publicSubscriber(s: Subscriber) {
 }
 
 /** Subscriber by address (case-insensitive). */
-export function findByEmail({ db }: Database_, email: string): Subscriber | undefined {
-  return db.select().from(subscribers).where(eq(subscribers.email, email)).get();
+export function findByEmail(database: Database_, email: string): Subscriber | undefined {
+  return preparedOnce(database, 'subscriberByEmail', (db) =>
+    db.select().from(subscribers).where(eq(subscribers.email, sql.placeholder('email'))).prepare(),
+  ).get({ email });
 }
 
 /** Subscriber by id. */
-export function findById({ db }: Database_, id: number): Subscriber | undefined {
-  return db.select().from(subscribers).where(eq(subscribers.id, id)).get();
+export function findById(database: Database_, id: number): Subscriber | undefined {
+  return preparedOnce(database, 'subscriberById', (db) => db.select().from(subscribers).where(eq(subscribers.id, sql.placeholder('id'))).prepare()).get({ id });
 }
 
 /** Every subscriber, oldest first, optionally of some statuses. */
@@ -47,18 +49,17 @@ export function listSubscribers({ db }: Database_, statuses?: SubscriberStatus[]
 }
 
 /** Creates a subscriber and returns it. */
-export function insertSubscriber(
-  { db }: Database_,
-  email: string,
-  status: SubscriberStatus,
-  prefs: Preferences,
-  now: string,
-): Subscriber {
-  return db
-    .insert(subscribers)
-    .values({ email, status, ...prefs, createdAt: now, updatedAt: now, confirmedAt: status === 'active' ? now : null })
-    .returning()
-    .get();
+export function insertSubscriber(database: Database_, email: string, status: SubscriberStatus, prefs: Preferences, now: string): Subscriber {
+  const insert = preparedOnce(database, 'insertSubscriber', (db) => {
+    const columns = ['email', 'status', 'topics', 'keywords', 'exclude', 'frequency', 'weekday', 'hour', 'timezone', 'maxPapers', 'createdAt', 'updatedAt', 'confirmedAt'] as const;
+    return db
+      .insert(subscribers)
+      // Placeholders go through each column's encoder (the JSON lists too); drizzle's types do not say so.
+      .values(Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)])) as unknown as typeof subscribers.$inferInsert)
+      .returning()
+      .prepare();
+  });
+  return insert.get({ email, status, ...prefs, createdAt: now, updatedAt: now, confirmedAt: status === 'active' ? now : null })!;
 }
 
 /** Updates columns of one subscriber. */
@@ -77,10 +78,14 @@ export function deleteSubscriber({ db }: Database_, id: number): void {
 }
 
 /** Appends to the consent log. */
-export function logConsent({ db }: Database_, subscriberId: number, event: string, ctx: ConsentContext, now: string): void {
-  db.insert(consentEvents)
-    .values({ subscriberId, event, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent?.slice(0, 300) ?? null, at: now })
-    .run();
+export function logConsent(database: Database_, subscriberId: number, event: string, ctx: ConsentContext, now: string): void {
+  const insert = preparedOnce(database, 'logConsent', (db) =>
+    db
+      .insert(consentEvents)
+      .values({ subscriberId: sql.placeholder('subscriberId'), event: sql.placeholder('event'), method: sql.placeholder('method'), ip: sql.placeholder('ip'), userAgent: sql.placeholder('userAgent'), at: sql.placeholder('at') })
+      .prepare(),
+  );
+  insert.run({ subscriberId, event, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent?.slice(0, 300) ?? null, at: now });
 }
 
 /** The consent log of one subscriber, oldest first. */
@@ -89,38 +94,52 @@ export function consentLog({ db }: Database_, subscriberId: number) {
 }
 
 /** How many transactional mails were queued for an address since `since`. */
-export function countMailSince({ db }: Database_, recipient: string, since: string): number {
-  return db
-    .select({ n: sql<number>`count(*)` })
-    .from(outboundMail)
-    .where(and(eq(outboundMail.recipient, recipient), gte(outboundMail.createdAt, since)))
-    .get()!.n;
+export function countMailSince(database: Database_, recipient: string, since: string): number {
+  const count = preparedOnce(database, 'countMailSince', (db) =>
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(outboundMail)
+      .where(and(eq(outboundMail.recipient, sql.placeholder('recipient')), gte(outboundMail.createdAt, sql.placeholder('since'))))
+      .prepare(),
+  );
+  return count.get({ recipient, since })!.n;
 }
 
 /** Queues a transactional mail. */
-export function enqueueMail({ db }: Database_, kind: string, subscriberId: number, recipient: string, now: string): void {
-  db.insert(outboundMail).values({ kind, subscriberId, recipient, nextAttemptAt: now, createdAt: now }).run();
+export function enqueueMail(database: Database_, kind: string, subscriberId: number, recipient: string, now: string): void {
+  const insert = preparedOnce(database, 'enqueueMail', (db) =>
+    db
+      .insert(outboundMail)
+      .values({ kind: sql.placeholder('kind'), subscriberId: sql.placeholder('subscriberId'), recipient: sql.placeholder('recipient'), nextAttemptAt: sql.placeholder('now'), createdAt: sql.placeholder('now') })
+      .prepare(),
+  );
+  insert.run({ kind, subscriberId, recipient, now });
 }
 
 /** Claims the next due queued mail (atomically, so two workers never send one mail twice). */
 export function claimDueMail(database: Database_, now: string, staleBefore: string): OutboundRow | undefined {
-  const { db } = database;
+  const q = preparedOnce(database, 'claimDueMail', (db) => ({
+    // A worker that died mid-send leaves 'sending' rows behind; give them another go.
+    revive: db
+      .update(outboundMail)
+      .set({ status: 'queued' })
+      .where(and(eq(outboundMail.status, 'sending'), lte(outboundMail.nextAttemptAt, sql.placeholder('staleBefore'))))
+      .prepare(),
+    next: db
+      .select()
+      .from(outboundMail)
+      .where(and(eq(outboundMail.status, 'queued'), lte(outboundMail.nextAttemptAt, sql.placeholder('now'))))
+      .orderBy(asc(outboundMail.nextAttemptAt))
+      .limit(1)
+      .prepare(),
+    take: db.update(outboundMail).set({ status: 'sending', nextAttemptAt: sql`${sql.placeholder('now')}` }).where(eq(outboundMail.id, sql.placeholder('id'))).prepare(),
+  }));
   return database.sqlite
     .transaction(() => {
-      // A worker that died mid-send leaves 'sending' rows behind; give them another go.
-      db.update(outboundMail)
-        .set({ status: 'queued' })
-        .where(and(eq(outboundMail.status, 'sending'), lte(outboundMail.nextAttemptAt, staleBefore)))
-        .run();
-      const row = db
-        .select()
-        .from(outboundMail)
-        .where(and(eq(outboundMail.status, 'queued'), lte(outboundMail.nextAttemptAt, now)))
-        .orderBy(asc(outboundMail.nextAttemptAt))
-        .limit(1)
-        .get();
+      q.revive.run({ staleBefore });
+      const row = q.next.get({ now });
       if (!row) return undefined;
-      db.update(outboundMail).set({ status: 'sending', nextAttemptAt: now }).where(eq(outboundMail.id, row.id)).run();
+      q.take.run({ now, id: row.id });
       return row;
     })
     .immediate();

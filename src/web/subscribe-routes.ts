@@ -23,7 +23,14 @@ const isBot = (body: Record<string, unknown>) => typeof body.website === 'string
 /** The subscribe page, its form POST and `POST /api/subscriptions`. */
 export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
   const { database, render, subscriptions } = deps;
-  const sample = () => recentPapers(database, 8).map((p) => ({ ...p, urls: { ...p.urls, page: safeUrl(p.urls.page) ?? safeUrl(p.urls.abs) } }));
+  // The live sample changes only when papers arrive (a new highest pk): not worth a sort per page view.
+  const newestPk = database.sqlite.prepare('SELECT max(pk) AS pk FROM papers').pluck();
+  let cached: { pk: unknown; papers: unknown[] } | undefined;
+  const sample = () => {
+    const pk = newestPk.get();
+    if (!cached || cached.pk !== pk) cached = { pk, papers: recentPapers(database, 8).map((p) => ({ ...p, urls: { ...p.urls, page: safeUrl(p.urls.page) ?? safeUrl(p.urls.abs) } })) };
+    return cached.papers;
+  };
   const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample() });
 
   app.get('/', (_req, res) => {
