@@ -32,6 +32,18 @@ export interface Delivery {
   attempts: number;
 }
 
+/** What claiming one (subscriber, period) needs. */
+export interface Claim {
+  subscriberId: number;
+  periodKey: string;
+  messageId: string;
+  items: LedgerItem[];
+  since: string;
+  owner: string;
+  leaseUntil: string;
+  now: Date;
+}
+
 interface Row extends Omit<Delivery, 'items'> {
   items: string;
 }
@@ -86,6 +98,15 @@ export function createLedger(database: Database_) {
     letGo: sqlite.prepare('UPDATE deliveries SET lease_until = ?, error = ? WHERE id = ? AND lease_owner = ?'),
   };
 
+  /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
+  function claimOne(d: Claim): Delivery | null {
+    const info = q.insert.run({ ...d, items: JSON.stringify(d.items), now: d.now.toISOString() });
+    if (info.changes === 0) return null;
+    const id = Number(info.lastInsertRowid);
+    for (const item of d.items) q.reserve.run(d.subscriberId, item.pk, id);
+    return { id, subscriberId: d.subscriberId, periodKey: d.periodKey, status: 'sending', messageId: d.messageId, items: d.items, since: d.since, leaseOwner: d.owner, leaseUntil: null, attempts: 1 };
+  }
+
   return {
     /** Whether a digest for this period was already sent, skipped, failed or is in flight. */
     periodExists: (subscriberId: number, periodKey: string) => q.exists.get(subscriberId, periodKey) !== undefined,
@@ -96,26 +117,20 @@ export function createLedger(database: Database_) {
     /** Papers (from pk `minPk` on) already sent or reserved for this subscriber. */
     sentPapers: (subscriberId: number, minPk: number) => new Set((q.sentPks.all(subscriberId, minPk) as { pk: number }[]).map((r) => r.pk)),
 
-    /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
-    claim(d: { subscriberId: number; periodKey: string; messageId: string; items: LedgerItem[]; since: string; owner: string; leaseUntil: string; now: Date }): Delivery | null {
+    /**
+     * Claims many periods in one transaction (one commit instead of one per
+     * reader): an empty `items` records the period as skipped, with nothing to
+     * send; null where another run already holds the period.
+     */
+    claimMany(claims: Claim[]): (Delivery | 'skipped' | null)[] {
       return sqlite
-        .transaction(() => {
-          const info = q.insert.run({
-            ...d,
-            items: JSON.stringify(d.items),
-            now: d.now.toISOString(),
-          });
-          if (info.changes === 0) return null;
-          const id = Number(info.lastInsertRowid);
-          for (const item of d.items) q.reserve.run(d.subscriberId, item.pk, id);
-          return { id, subscriberId: d.subscriberId, periodKey: d.periodKey, status: 'sending' as const, messageId: d.messageId, items: d.items, since: d.since, leaseOwner: d.owner, leaseUntil: null, attempts: 1 };
-        })
+        .transaction(() =>
+          claims.map((d) => {
+            if (d.items.length) return claimOne(d);
+            return q.skip.run(d.subscriberId, d.periodKey, d.since, d.now.toISOString(), d.now.toISOString()).changes ? 'skipped' : null;
+          }),
+        )
         .immediate();
-    },
-
-    /** Records a period with nothing to send. */
-    skip(subscriberId: number, periodKey: string, since: string, now: Date) {
-      q.skip.run(subscriberId, periodKey, since, now.toISOString(), now.toISOString());
     },
 
     /** In-flight deliveries whose owner's lease ran out (wall clock) or whose owner process is gone. */

@@ -6,7 +6,7 @@ import { maskEmail, type Logger } from '../logger.js';
 import { listSubscribers, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
-import { createLedger, leaseOwner, type Delivery, type Ledger } from './delivery-ledger.js';
+import { createLedger, leaseOwner, type Claim, type Delivery } from './delivery-ledger.js';
 import { isDue, periodKey } from './schedule.js';
 
 /** What a digest run needs. */
@@ -47,6 +47,8 @@ export interface RunSummary {
 }
 
 const DAY = 86_400_000;
+/** Due readers matched and claimed per ledger transaction. */
+const CLAIM_CHUNK = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
@@ -137,34 +139,53 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     await deliver(s, d, mail);
   }
 
-  async function handle(s: Subscriber): Promise<void> {
-    const key = periodKey(s, now);
-    const since = sinceOf.get(s.id)!;
-    const sent = ledger.sentPapers(s.id, 0);
-    const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk) });
+  /** Matches and ranks a chunk of due readers, then claims their periods in one transaction. */
+  function claimChunk(chunk: Subscriber[]): (() => Promise<void>)[] {
+    const planned: { s: Subscriber; claim: Claim }[] = [];
+    for (const s of chunk) {
+      try {
+        const key = periodKey(s, now);
+        const since = sinceOf.get(s.id)!;
+        const sent = ledger.sentPapers(s.id, 0);
+        const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk) });
+        const messageId = items.length ? digestMessageId(deps.secret, s.id, key, domain) : '';
+        planned.push({ s, claim: { subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now } });
+      } catch (err) {
+        summary.failed++;
+        log.error({ err, subscriber: s.id }, 'digest failed');
+        tick();
+      }
+    }
     if (opts.dryRun) {
-      if (items.length) summary.sent++;
-      else summary.skipped++;
-      return;
+      for (const { claim } of planned) {
+        if (claim.items.length) summary.sent++;
+        else summary.skipped++;
+        tick();
+      }
+      return [];
     }
-    if (!items.length) {
-      ledger.skip(s.id, key, since, now);
-      summary.skipped++;
-      return;
-    }
-    const messageId = digestMessageId(deps.secret, s.id, key, domain);
-    const d = ledger.claim({ subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now });
-    if (!d) {
-      summary.busy++;
-      return;
-    }
-    await deliver(s, d, composeDigest(deps, s, key, papersFor(d.items), now, messageId));
+    const outcomes = ledger.claimMany(planned.map((p) => p.claim));
+    const sends: (() => Promise<void>)[] = [];
+    planned.forEach(({ s }, i) => {
+      const d = outcomes[i]!;
+      if (d === 'skipped') summary.skipped++;
+      else if (d === null) summary.busy++; // another run holds this period
+      else return void sends.push(() => deliver(s, d, composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId)));
+      tick();
+    });
+    return sends;
   }
 
-  const queue: (() => Promise<void>)[] = [...resumable.map((d) => () => resume(d)), ...due.map((s) => () => handle(s))];
+  // Resumed deliveries first; then due readers, claimed a chunk at a time as the senders need work.
+  const queue: (() => Promise<void>)[] = resumable.map((d) => () => resume(d));
   let next = 0;
+  let nextDue = 0;
   const worker = async () => {
-    while (next < queue.length) {
+    for (;;) {
+      while (next >= queue.length && nextDue < due.length) {
+        queue.push(...claimChunk(due.slice(nextDue, (nextDue += CLAIM_CHUNK))));
+      }
+      if (next >= queue.length) return;
       const job = queue[next++]!;
       try {
         await job();
