@@ -176,17 +176,27 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     return sends;
   }
 
-  // Resumed deliveries first; then due readers, claimed a chunk at a time as the senders need work.
-  const queue: (() => Promise<void>)[] = resumable.map((d) => () => resume(d));
-  let next = 0;
+  // Resumed deliveries first; then due readers, claimed a chunk at a time as the
+  // senders need work. Only the current chunk's jobs are held (a run over 100k
+  // readers must not keep every sent digest reachable until it ends).
+  let nextResume = 0;
   let nextDue = 0;
+  let chunk: (() => Promise<void>)[] = [];
+  let inChunk = 0;
+  const nextJob = (): (() => Promise<void>) | undefined => {
+    if (nextResume < resumable.length) {
+      const d = resumable[nextResume++]!;
+      return () => resume(d);
+    }
+    while (inChunk >= chunk.length) {
+      if (nextDue >= due.length) return undefined;
+      chunk = claimChunk(due.slice(nextDue, (nextDue += CLAIM_CHUNK)));
+      inChunk = 0;
+    }
+    return chunk[inChunk++];
+  };
   const worker = async () => {
-    for (;;) {
-      while (next >= queue.length && nextDue < due.length) {
-        queue.push(...claimChunk(due.slice(nextDue, (nextDue += CLAIM_CHUNK))));
-      }
-      if (next >= queue.length) return;
-      const job = queue[next++]!;
+    for (let job = nextJob(); job; job = nextJob()) {
       try {
         await job();
       } catch (err) {
