@@ -14,3 +14,4 @@ const server = appFor(s).listen(0, '127.0.0.1', () => process.send?.({ port: (se
 process.on('message', (m) => {
   if (m === 'stop') server.close(() => process.exit(0));
 });
+process.on('disconnect', () => process.exit(0));

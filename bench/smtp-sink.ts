@@ -30,3 +30,5 @@ process.on('message', (m) => {
   if (m === 'count') process.send?.({ received });
   if (m === 'stop') server.close(() => process.exit(0));
 });
+// The benchmark died (out of memory, Ctrl-C): do not linger.
+process.on('disconnect', () => process.exit(0));

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 
 const DIR = fileURLToPath(new URL('../../templates/email/', import.meta.url));
 
@@ -48,6 +48,16 @@ export function emailHandlebars(): typeof Handlebars {
   return hb;
 }
 
+/** MJML → HTML for each file, in a worker thread (MJML's memory leaves with it). */
+function compileMjml(files: { name: string; source: string }[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./mjml-worker.mjs', import.meta.url), { workerData: { dir: DIR, files } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`MJML worker exited with code ${code}`)));
+  });
+}
+
 /**
  * Compiles every templates/email/*.mjml once: MJML → responsive HTML that still
  * holds Handlebars placeholders → a Handlebars function. MJML costs 10–20 ms
@@ -57,18 +67,14 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
   type Pair = { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate };
   const compiled = new Map<string, Pair & { block: Pair | null }>();
   const htmlOptions = { data: false, knownHelpersOnly: true, knownHelpers: { plural: true } };
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.mjml'))) {
-    const name = file.replace(/\.mjml$/, '');
-    const result = await mjml2html(readFileSync(DIR + file, 'utf8'), {
-      filePath: DIR + file,
-      // MJML 5 ignores mj-include unless asked; only templates/email/ may be included.
-      ignoreIncludes: false,
-      includePath: DIR,
-      validationLevel: 'strict',
-      minify: false,
-    });
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.mjml'))
+    .map((name) => ({ name, source: readFileSync(DIR + name, 'utf8') }));
+  const htmls = await compileMjml(files);
+  for (const [i, file] of files.entries()) {
+    const name = file.name.replace(/\.mjml$/, '');
     // Indentation is a fifth of MJML's output and means nothing in HTML (no <pre> in these templates).
-    const html = splitBlock(result.html.replace(/\n[ \t]+/g, '\n').replace(/\n{2,}/g, '\n'), '{{{papersBlock.html}}}');
+    const html = splitBlock(htmls[i]!.replace(/\n[ \t]+/g, '\n').replace(/\n{2,}/g, '\n'), '{{{papersBlock.html}}}');
     const text = splitBlock(readFileSync(`${DIR}${name}.txt`, 'utf8'), '{{{papersBlock.text}}}');
     // No @data variables and only known helpers: lets Handlebars skip lookups on the hot path.
     // Plain text is not HTML: no entity escaping, but header-safe values come from the caller.
