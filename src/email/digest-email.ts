@@ -24,32 +24,53 @@ export function trimWords(text: string, n: number): string {
   return words.length <= n ? words.join(' ') : `${words.slice(0, n).join(' ').replace(/[,;:.]$/, '')} …`;
 }
 
-/** A text split once into escaped pieces, with the match key of each word piece (null for the gaps). */
+/** A text escaped once, with where each word is, so highlighting it for many readers is a few slices. */
 export interface PreparedText {
   text: string;
-  pieces: string[];
-  keys: (string | null)[];
+  escaped: string;
+  /** Match key (lower case, no diacritics) → [start, end) offsets of that word in `escaped`. */
+  words: Map<string, number[]>;
 }
 
-/** Splits and escapes a text once, so highlighting it for many readers is a cheap join. */
+/** Escapes a text once and indexes its words by match key. */
 export function prepareText(text: string): PreparedText {
-  const raw = text.split(/([\p{L}\p{N}]+)/u);
-  return {
-    text,
-    pieces: raw.map(escapeHtml),
-    keys: raw.map((part, i) => (i % 2 === 0 ? null : /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase())),
-  };
+  const parts = text.split(/([\p{L}\p{N}]+)/u);
+  const words = new Map<string, number[]>();
+  let escaped = '';
+  parts.forEach((part, i) => {
+    const piece = escapeHtml(part);
+    if (i % 2 === 1) {
+      const key = /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+      const at = words.get(key);
+      if (at) at.push(escaped.length, escaped.length + piece.length);
+      else words.set(key, [escaped.length, escaped.length + piece.length]);
+    }
+    escaped += piece;
+  });
+  return { text, escaped, words };
 }
 
-/** Escaped text with the matched words wrapped in <mark>. */
-export function highlight(text: string | PreparedText, words: Set<string>): string {
+/** Escaped text with the words whose match keys are given wrapped in <mark>. */
+export function highlight(text: string | PreparedText, keys: Iterable<string>): string {
   const t = typeof text === 'string' ? prepareText(text) : text;
-  let out = '';
-  for (let i = 0; i < t.pieces.length; i++) {
-    const key = t.keys[i];
-    out += key !== null && key !== undefined && words.has(key) ? `<mark>${t.pieces[i]}</mark>` : t.pieces[i];
+  const spans: number[] = [];
+  for (const key of keys) {
+    const at = t.words.get(key);
+    if (at) spans.push(...at);
   }
-  return out;
+  if (!spans.length) return t.escaped;
+  // Pairs of [start, end), sorted by start; words never overlap.
+  const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
+  let out = '';
+  let from = 0;
+  for (const i of order) {
+    const start = spans[2 * i]!;
+    const end = spans[2 * i + 1]!;
+    if (start < from) continue; // the same key given twice
+    out += `${t.escaped.slice(from, start)}<mark>${t.escaped.slice(start, end)}</mark>`;
+    from = end;
+  }
+  return out + t.escaped.slice(from);
 }
 
 /** "Ada Lovelace, Alan Turing, Grace Hopper et al." or the organisation or "8 authors". */
@@ -110,7 +131,7 @@ function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text
     block = preparePaperBlock(ctx, item.paper);
     ctx.blocks?.set(item.pk, block);
   }
-  return block.fill({ abstractHtml: highlight(block.abstract, new Set(item.words)), why: item.why });
+  return block.fill({ abstractHtml: highlight(block.abstract, item.words), why: item.why });
 }
 
 /** A chosen paper with its stored explanation. */
