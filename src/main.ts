@@ -14,7 +14,8 @@ import { createOutboundWorker, type OutboundWorker } from './email/outbound-work
 import { createLinks, type Links } from './subscribers/links.js';
 import { createSubscriptionService, type SubscriptionService } from './subscribers/subscription-service.js';
 import type { DigestContext } from './email/digest-email.js';
-import { runDueDigests, type DigestRunDeps, type RunOptions } from './digests/digest-run.js';
+import type { RunOptions, RunSummary } from './digests/digest-run.js';
+import { runDigestsInWorker } from './digests/run-thread.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -30,7 +31,7 @@ export interface Services {
   subscriptions: SubscriptionService;
   digest: DigestContext;
   /** Runs every digest due at `opts.now`. */
-  runDigests: (opts: RunOptions) => ReturnType<typeof runDueDigests>;
+  runDigests: (opts: RunOptions) => Promise<RunSummary>;
   close: () => void;
 }
 
@@ -61,10 +62,11 @@ export async function createServices(config: Config, log = createLogger(config.l
     listUnsubscribeMailto: config.listUnsubscribeMailto,
     listIdDomain: new URL(config.publicUrl).hostname,
   };
-  const digestDeps: DigestRunDeps = { ...digest, database, mailer, log, secret, lookbackDays: config.lookbackDays };
   return {
     config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest,
-    runDigests: (opts) => runDueDigests(digestDeps, { concurrency: config.smtp.poolSize * 2, ...opts }),
+    // In a worker thread: matching, rendering and the ledger on one core, SMTP on this one.
+    // Four messages per pool connection in flight cover the worker's pauses to claim a chunk.
+    runDigests: (opts) => runDigestsInWorker({ ...config, secret }, secret, mailer, { concurrency: config.smtp.poolSize * 4, ...opts }),
     close: () => {
       mailer.close();
       database.sqlite.close();

@@ -22,7 +22,7 @@ export interface DigestRunDeps extends DigestContext {
 export interface RunOptions {
   now: Date;
   dryRun?: boolean;
-  /** Messages in flight at once (default 8: keeps a 5-connection pool busy). */
+  /** Messages in flight at once (default 8; the services pass four per pool connection). */
   concurrency?: number;
   /** Send attempts per message within this run on 4xx/connection errors. */
   attempts?: number;

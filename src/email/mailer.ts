@@ -14,6 +14,8 @@ export interface OutgoingMail {
   text: string;
   messageId?: string;
   headers?: Record<string, string>;
+  /** The bodies already encoded as MIME parts (quotedPrintablePart); then `html` and `text` are ignored. */
+  raw?: { html: string; text: string };
 }
 
 /** What the relay answered: its message id and the 250 response line. */
@@ -59,8 +61,8 @@ function toNodemailer(from: string, mail: OutgoingMail) {
     subject: headerSafe(mail.subject),
     // Bodies arrive encoded: nodemailer's own quoted-printable pass was the largest cost of a send.
     // (nodemailer takes `raw` for the text and html parts too; its types list it only for attachments.)
-    text: { raw: quotedPrintablePart('text/plain', mail.text) } as AttachmentLike,
-    html: { raw: quotedPrintablePart('text/html', mail.html) } as AttachmentLike,
+    text: { raw: mail.raw?.text ?? quotedPrintablePart('text/plain', mail.text) } as AttachmentLike,
+    html: { raw: mail.raw?.html ?? quotedPrintablePart('text/html', mail.html) } as AttachmentLike,
     messageId: mail.messageId ? headerSafe(mail.messageId) : undefined,
     headers,
   };
@@ -94,8 +96,28 @@ function connectNoDelay(options: { host?: string; port?: number; connectionTimeo
     clearTimeout(timer);
     socket.off('error', onError);
     socket.setNoDelay(true);
+    coalesceWrites(socket);
     callback(null, { connection: socket });
   });
+}
+
+// With Nagle off, every write nodemailer makes (headers, each body chunk, the
+// final dot) is a packet and a wake-up for the relay. Writes made in the same
+// tick are gathered into one.
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
 
 /** Pooled SMTP from SMTP_URL (rate-limited, optional DKIM), or the development outbox when it is unset. */

@@ -1,0 +1,36 @@
+// Runs a digest run in a worker thread (run-worker-main.ts) and sends its
+// messages through this thread's SMTP pool.
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import type { Mailer, OutgoingMail, SendResult } from '../email/mailer.js';
+import type { RunOptions, RunSummary } from './digest-run.js';
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: 'send'; id: number; mail: OutgoingMail }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; summary: RunSummary };
+
+/** Main → worker: what the relay said about one message. */
+export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: { message: string; responseCode?: number } };
+
+/** Runs every digest due at `opts.now` in a worker thread; resolves with its summary. */
+export function runDigestsInWorker(config: Config, secret: string, mailer: Mailer, opts: RunOptions): Promise<RunSummary> {
+  const { now, onProgress, wallClock: _clock, ...rest } = opts;
+  const worker = new Worker(new URL('./run-worker.mjs', import.meta.url), { workerData: { config, secret, options: { ...rest, now: now.toISOString() } } });
+  return new Promise<RunSummary>((resolve, reject) => {
+    let summary: RunSummary | undefined;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'progress') onProgress?.(m.done, m.total);
+      else if (m.type === 'done') summary = m.summary;
+      else {
+        mailer.send(m.mail).then(
+          (result) => worker.postMessage({ id: m.id, ok: true, result } satisfies ToWorker),
+          (err: Error & { responseCode?: number }) => worker.postMessage({ id: m.id, ok: false, error: { message: err.message, responseCode: err.responseCode } } satisfies ToWorker),
+        );
+      }
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (summary && code === 0 ? resolve(summary) : reject(new Error(`digest run worker exited with code ${code}`))));
+  });
+}

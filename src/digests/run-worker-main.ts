@@ -1,0 +1,66 @@
+// The digest run in a worker thread. Matching, ranking, rendering, encoding and
+// the ledger run here; the main thread only hands messages to the SMTP pool and
+// answers with what the relay said. On a small machine that puts the two halves
+// of a send on two cores.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { compileEmailTemplates } from '../email/email-templates.js';
+import type { Mailer, OutgoingMail, SendResult } from '../email/mailer.js';
+import { quotedPrintablePart } from '../email/quoted-printable.js';
+import { createLogger } from '../logger.js';
+import { createLinks } from '../subscribers/links.js';
+import { runDueDigests, type RunOptions } from './digest-run.js';
+import type { FromWorker, ToWorker } from './run-thread.js';
+
+const port = parentPort!;
+const { config, secret, options } = workerData as { config: Config; secret: string; options: Omit<RunOptions, 'now' | 'onProgress' | 'wallClock'> & { now: string } };
+const post = (m: FromWorker) => port.postMessage(m);
+
+/** Sends through the main thread's pool; bodies are encoded here, off the sending thread. */
+function remoteMailer(kind: Mailer['kind']): Mailer {
+  let seq = 0;
+  const waiting = new Map<number, { resolve: (r: SendResult) => void; reject: (e: Error) => void }>();
+  port.on('message', (m: ToWorker) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.ok) w.resolve(m.result);
+    else w.reject(Object.assign(new Error(m.error.message), { responseCode: m.error.responseCode }));
+  });
+  return {
+    kind,
+    send(mail: OutgoingMail) {
+      const id = ++seq;
+      const encoded = { ...mail, html: '', text: '', raw: { html: quotedPrintablePart('text/html', mail.html), text: quotedPrintablePart('text/plain', mail.text) } };
+      return new Promise<SendResult>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        post({ type: 'send', id, mail: encoded });
+      });
+    },
+    close: () => undefined,
+  };
+}
+
+const database = openDatabase(config.databasePath, { migrate: false });
+try {
+  const links = createLinks(secret, config.publicUrl);
+  const summary = await runDueDigests(
+    {
+      render: await compileEmailTemplates(),
+      links,
+      listUnsubscribeMailto: config.listUnsubscribeMailto,
+      listIdDomain: new URL(config.publicUrl).hostname,
+      database,
+      mailer: remoteMailer(config.smtp.url ? 'smtp' : 'outbox'),
+      log: createLogger(config.logLevel),
+      secret,
+      lookbackDays: config.lookbackDays,
+    },
+    { ...options, now: new Date(options.now), onProgress: (done, total) => post({ type: 'progress', done, total }) },
+  );
+  post({ type: 'done', summary });
+} finally {
+  database.sqlite.close();
+  port.close(); // nothing more to hear from the main thread: let this thread end
+}
