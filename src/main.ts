@@ -66,7 +66,7 @@ export async function createServices(config: Config, log = createLogger(config.l
     config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest,
     // In a worker thread: matching, rendering and the ledger on one core, SMTP on this one.
     // Four messages per pool connection in flight cover the worker's pauses to claim a chunk.
-    runDigests: (opts) => runDigestsInWorker({ ...config, secret }, secret, mailer, { concurrency: config.smtp.poolSize * 4, ...opts }),
+    runDigests: (opts) => runDigestsInWorker(config, secret, mailer, renderEmail.mjmlOutput, { concurrency: config.smtp.poolSize * 4, ...opts }),
     close: () => {
       mailer.close();
       database.sqlite.close();

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { Statement } from 'better-sqlite3';
 import type { Database_ } from '../db/client.js';
 
 // The delivery ledger: one row per (subscriber, period), unique. A row is
@@ -57,6 +58,25 @@ export function leaseOwner(nonce: string): string {
   return `${hostname()}:${process.pid}:${nonce}`;
 }
 
+/** Every ledger statement; test/db/schema.test.ts checks that each one is answered through an index. */
+export const LEDGER_SQL = {
+  exists: 'SELECT 1 FROM deliveries WHERE subscriber_id = ? AND period_key = ?',
+  lastSent: "SELECT max(finished_at) AS at FROM deliveries WHERE subscriber_id = ? AND status = 'sent'",
+  sentPks: 'SELECT paper_pk AS pk FROM sent_papers WHERE subscriber_id = ? AND paper_pk >= ?',
+  insert: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at)
+    VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now)
+    ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
+  reserve: 'INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?)',
+  release: 'DELETE FROM sent_papers WHERE delivery_id = ?',
+  skip: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
+    VALUES (?, ?, 'skipped', '', '[]', ?, ?, ?) ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
+  inFlight: `SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending'`,
+  takeOver: `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
+    WHERE id = @id AND status = 'sending' AND (lease_until < @now OR lease_owner = @previous)`,
+  finish: "UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'sending'",
+  letGo: 'UPDATE deliveries SET lease_until = ?, error = ? WHERE id = ? AND lease_owner = ?',
+};
+
 /** Whether the process named in a lease is certainly gone (same host, pid not running). */
 export function ownerIsDead(owner: string | null): boolean {
   if (!owner) return true;
@@ -74,29 +94,8 @@ export function ownerIsDead(owner: string | null): boolean {
 /** Ledger queries and updates, prepared once per database. */
 export function createLedger(database: Database_) {
   const { sqlite } = database;
-  const q = {
-    exists: sqlite.prepare('SELECT 1 FROM deliveries WHERE subscriber_id = ? AND period_key = ?'),
-    lastSent: sqlite.prepare("SELECT max(finished_at) AS at FROM deliveries WHERE subscriber_id = ? AND status = 'sent'"),
-    sentPks: sqlite.prepare('SELECT paper_pk AS pk FROM sent_papers WHERE subscriber_id = ? AND paper_pk >= ?'),
-    insert: sqlite.prepare(
-      `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at)
-       VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now)
-       ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
-    ),
-    reserve: sqlite.prepare('INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?)'),
-    release: sqlite.prepare('DELETE FROM sent_papers WHERE delivery_id = ?'),
-    skip: sqlite.prepare(
-      `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
-       VALUES (?, ?, 'skipped', '', '[]', ?, ?, ?) ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
-    ),
-    inFlight: sqlite.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending'`),
-    takeOver: sqlite.prepare(
-      `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
-       WHERE id = @id AND status = 'sending' AND (lease_until < @now OR lease_owner = @previous)`,
-    ),
-    finish: sqlite.prepare('UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = \'sending\''),
-    letGo: sqlite.prepare('UPDATE deliveries SET lease_until = ?, error = ? WHERE id = ? AND lease_owner = ?'),
-  };
+  const q = Object.fromEntries(Object.entries(LEDGER_SQL).map(([k, sql]) => [k, sqlite.prepare(sql)])) as Record<keyof typeof LEDGER_SQL, Statement>;
+
 
   /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
   function claimOne(d: Claim): Delivery | null {

@@ -3,7 +3,7 @@ import type { Database_ } from '../db/client.js';
 import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } from '../email/digest-email.js';
 import { isPermanentFailure, type Mailer, type OutgoingMail } from '../email/mailer.js';
 import { maskEmail, type Logger } from '../logger.js';
-import { listSubscribers, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
+import { logConsent, subscriberSchedules, subscribersByIds, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
 import { createLedger, leaseOwner, type Claim, type Delivery } from './delivery-ledger.js';
@@ -77,16 +77,22 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const domain = deps.listIdDomain;
   const { now } = opts;
 
-  const active = listSubscribers(database, ['active']);
-  const byId = new Map(active.map((s) => [s.id, s]));
+  // Only schedules are held for the whole run; a chunk's full rows are loaded when it is claimed.
   const inFlight = opts.dryRun ? [] : ledger.resumable(wall());
+  const readerOf = new Map(subscribersByIds(database, [...new Set(inFlight.map((d) => d.subscriberId))]).filter((s) => s.status === 'active').map((s) => [s.id, s]));
   // Interrupted deliveries to readers who since left are dropped, not resent.
-  for (const d of inFlight.filter((d) => !byId.has(d.subscriberId))) ledger.markFailed(d.id, 'subscriber no longer active', now);
-  const resumable = inFlight.filter((d) => byId.has(d.subscriberId));
-  const due = active.filter((s) => isDue(s, now, (key) => ledger.periodExists(s.id, key)));
+  for (const d of inFlight.filter((d) => !readerOf.has(d.subscriberId))) ledger.markFailed(d.id, 'subscriber no longer active', now);
+  const resumable = inFlight.filter((d) => readerOf.has(d.subscriberId));
+  const due = subscriberSchedules(database, 'active')
+    .filter((s) => isDue(s, now, (key) => ledger.periodExists(s.id, key)))
+    .map((s) => s.id);
   summary.due = due.length;
-  const sinceOf = new Map(due.map((s) => [s.id, sinceFor(ledger.lastSentAt(s.id), now, deps.lookbackDays)]));
-  const windowStart = [...sinceOf.values()].reduce((a, b) => (a < b ? a : b), now.toISOString());
+  const sinceOf = (id: number) => sinceFor(ledger.lastSentAt(id), now, deps.lookbackDays);
+  let windowStart = now.toISOString();
+  for (const id of due) {
+    const since = sinceOf(id);
+    if (since < windowStart) windowStart = since;
+  }
   const index = createCandidateIndex(database, windowStart, now);
   log.info({ due: due.length, resumable: resumable.length, window: windowStart, papers: index.size }, 'digest run starting');
 
@@ -131,7 +137,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const papersFor = (items: Delivery['items']): DigestPaper[] => ledgerPapers(database, items, (pk) => index.paper(pk));
 
   async function resume(d: Delivery): Promise<void> {
-    const s = byId.get(d.subscriberId)!;
+    const s = readerOf.get(d.subscriberId)!;
     if (!ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall())) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
@@ -140,12 +146,15 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   }
 
   /** Matches and ranks a chunk of due readers, then claims their periods in one transaction. */
-  function claimChunk(chunk: Subscriber[]): (() => Promise<void>)[] {
+  function claimChunk(ids: number[]): (() => Promise<void>)[] {
     const planned: { s: Subscriber; claim: Claim }[] = [];
-    for (const s of chunk) {
+    const readers = subscribersByIds(database, ids).filter((s) => s.status === 'active');
+    // Readers who left since the run started get nothing; they still count as done.
+    for (let i = readers.length; i < ids.length; i++) tick();
+    for (const s of readers) {
       try {
         const key = periodKey(s, now);
-        const since = sinceOf.get(s.id)!;
+        const since = sinceOf(s.id);
         const sent = ledger.sentPapers(s.id, 0);
         const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk) });
         const messageId = items.length ? digestMessageId(deps.secret, s.id, key, domain) : '';

@@ -14,7 +14,12 @@ import { runDueDigests, type RunOptions } from './digest-run.js';
 import type { FromWorker, ToWorker } from './run-thread.js';
 
 const port = parentPort!;
-const { config, secret, options } = workerData as { config: Config; secret: string; options: Omit<RunOptions, 'now' | 'onProgress' | 'wallClock'> & { now: string } };
+const { config, secret, mjmlOutput, options } = workerData as {
+  config: Config;
+  secret: string;
+  mjmlOutput: Record<string, string>;
+  options: Omit<RunOptions, 'now' | 'onProgress' | 'wallClock'> & { now: string };
+};
 const post = (m: FromWorker) => port.postMessage(m);
 
 /** Sends through the main thread's pool; bodies are encoded here, off the sending thread. */
@@ -47,7 +52,7 @@ try {
   const links = createLinks(secret, config.publicUrl);
   const summary = await runDueDigests(
     {
-      render: await compileEmailTemplates(),
+      render: await compileEmailTemplates(mjmlOutput),
       links,
       listUnsubscribeMailto: config.listUnsubscribeMailto,
       listIdDomain: new URL(config.publicUrl).hostname,

@@ -18,6 +18,8 @@ export interface RenderedEmail {
  * `papersBlock` ({ html, text } strings) instead of `papers`.
  */
 export type RenderEmail = ((name: string, data: Record<string, unknown>) => RenderedEmail) & {
+  /** MJML's output per template file, to compile the same templates elsewhere without MJML. */
+  mjmlOutput: Record<string, string>;
   block: (name: string, item: Record<string, unknown>) => RenderedEmail;
   blockWithHoles: (name: string, item: Record<string, unknown>, holes: string[]) => FillBlock;
 };
@@ -61,16 +63,17 @@ function compileMjml(files: { name: string; source: string }[]): Promise<string[
 /**
  * Compiles every templates/email/*.mjml once: MJML → responsive HTML that still
  * holds Handlebars placeholders → a Handlebars function. MJML costs 10–20 ms
- * per compile and blocks the event loop, so this runs once per process.
+ * per compile and blocks the event loop, so this runs once per process; another
+ * thread passes on `mjmlOutput` instead of compiling again.
  */
-export async function compileEmailTemplates(hb = emailHandlebars()): Promise<RenderEmail> {
+export async function compileEmailTemplates(mjmlOutput?: Record<string, string>, hb = emailHandlebars()): Promise<RenderEmail> {
   type Pair = { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate };
   const compiled = new Map<string, Pair & { block: Pair | null }>();
   const htmlOptions = { data: false, knownHelpersOnly: true, knownHelpers: { plural: true } };
   const files = readdirSync(DIR)
     .filter((f) => f.endsWith('.mjml'))
     .map((name) => ({ name, source: readFileSync(DIR + name, 'utf8') }));
-  const htmls = await compileMjml(files);
+  const htmls = mjmlOutput ? files.map((f) => mjmlOutput[f.name] ?? '') : await compileMjml(files);
   for (const [i, file] of files.entries()) {
     const name = file.name.replace(/\.mjml$/, '');
     // Indentation is a fifth of MJML's output and means nothing in HTML (no <pre> in these templates).
@@ -121,5 +124,5 @@ export async function compileEmailTemplates(hb = emailHandlebars()): Promise<Ren
     }
     return { html: t.html({ ...data, papersBlock }), text: t.text({ ...data, papersBlock }) };
   };
-  return Object.assign(render, { block, blockWithHoles });
+  return Object.assign(render, { block, blockWithHoles, mjmlOutput: Object.fromEntries(files.map((f, i) => [f.name, htmls[i]!])) });
 }

@@ -48,6 +48,19 @@ export function listSubscribers({ db }: Database_, statuses?: SubscriberStatus[]
   return (statuses ? q.where(inArray(subscribers.status, statuses)) : q).orderBy(asc(subscribers.id)).all();
 }
 
+/** Just the schedule of every subscriber of a status, by id: small enough to hold for 100,000 readers. */
+export function subscriberSchedules(database: Database_, status: SubscriberStatus) {
+  const rows = database.sqlite
+    .prepare('SELECT id, frequency, weekday, hour, timezone, confirmed_at AS confirmedAt FROM subscribers WHERE status = ? ORDER BY id')
+    .all(status);
+  return rows as Pick<Subscriber, 'id' | 'frequency' | 'weekday' | 'hour' | 'timezone' | 'confirmedAt'>[];
+}
+
+/** Subscribers by id, in id order. */
+export function subscribersByIds({ db }: Database_, ids: number[]): Subscriber[] {
+  return ids.length ? db.select().from(subscribers).where(inArray(subscribers.id, ids)).orderBy(asc(subscribers.id)).all() : [];
+}
+
 /** Creates a subscriber and returns it. */
 export function insertSubscriber(database: Database_, email: string, status: SubscriberStatus, prefs: Preferences, now: string): Subscriber {
   const insert = preparedOnce(database, 'insertSubscriber', (db) => {
