@@ -3,23 +3,20 @@
 // (npm run bench caps V8's old space at 256 MB: without a cap V8 lets the
 // garbage of message rendering and MIME encoding pile up well past 1 GB.)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createCandidateIndex } from '../src/digests/candidate-index.js';
 import { buildDigest } from '../src/digests/digest-builder.js';
-import { interestsOf } from '../src/digests/interests.js';
-import { sinceFor } from '../src/digests/digest-run.js';
+import { CLAIM_CHUNK, sinceFor } from '../src/digests/digest-run.js';
 import { composeDigest, type DigestPaper } from '../src/email/digest-email.js';
 import { createMailer } from '../src/email/mailer.js';
 import { quotedPrintablePart } from '../src/email/quoted-printable.js';
-import { createServices } from '../src/main.js';
-import { listSubscribers } from '../src/subscribers/subscriber-repo.js';
+import { createServices, type Services } from '../src/main.js';
+import { subscriberSchedules, subscribersByIds } from '../src/subscribers/subscriber-repo.js';
 import { runHttpBench } from './http.js';
 import { startSink } from './sink.js';
 
@@ -45,9 +42,14 @@ const time = async <T>(fn: () => T | Promise<T>) => {
   return { ms: performance.now() - t, value };
 };
 
-/** Match, render and the naive baselines, on their own subscriber list and indexes. */
-async function measurePipeline(s: Awaited<ReturnType<typeof createServices>>, config: ReturnType<typeof loadConfig>) {
-  const subscribers = listSubscribers(s.database, ['active']);
+/** Active readers a chunk at a time, loaded as the digest run loads them (only ids are held). */
+function* readerChunks(database: Services['database']) {
+  const ids = subscriberSchedules(database, 'active').map((r) => r.id);
+  for (let i = 0; i < ids.length; i += CLAIM_CHUNK) yield subscribersByIds(database, ids.slice(i, i + CLAIM_CHUNK));
+}
+
+/** Match and render on their own indexes, with readers loaded per chunk as in a real run. */
+async function measurePipeline(s: Services, config: ReturnType<typeof loadConfig>) {
   const since = sinceFor(null, NOW, config.lookbackDays);
 
   // 1. Match + rank alone (fresh index: the per-run caches are part of the cost).
@@ -55,7 +57,9 @@ async function measurePipeline(s: Awaited<ReturnType<typeof createServices>>, co
   const match = await time(() => {
     const index = createCandidateIndex(s.database, since, NOW);
     let papers = 0;
-    for (const sub of subscribers) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false }).length;
+    for (const chunk of readerChunks(s.database)) {
+      for (const sub of chunk) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false }).length;
+    }
     return papers;
   });
   log(`[rss ${rssMb()} MB] match+rank: ${rate(N, match.ms)}/s (${match.value} papers chosen, ${(match.value / N).toFixed(1)} per digest)`);
@@ -69,43 +73,34 @@ async function measurePipeline(s: Awaited<ReturnType<typeof createServices>>, co
   settle();
   const pipeline = await time(() => {
     const index = createCandidateIndex(s.database, since, NOW);
-    for (const sub of subscribers) {
-      const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });
-      if (!items.length) continue;
-      const t = performance.now();
-      const papers = items.map((i) => ({ ...i, paper: index.paper(i.pk)! })) as DigestPaper[];
-      const mail = composeDigest(ctx, sub, '2026-11-26', papers, NOW, '<bench@paperboy.example>');
-      renderMs += performance.now() - t;
-      rendered++;
-      bytes += mail.html.length + mail.text.length;
-      if (Math.abs(mail.html.length + mail.text.length - bytes / rendered) < Math.abs(sampleMail.html.length + sampleMail.text.length - bytes / rendered)) sampleMail = mail;
+    for (const chunk of readerChunks(s.database)) {
+      for (const sub of chunk) {
+        const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });
+        if (!items.length) continue;
+        const t = performance.now();
+        const papers = items.map((i) => ({ ...i, paper: index.paper(i.pk)! })) as DigestPaper[];
+        const mail = composeDigest(ctx, sub, '2026-11-26', papers, NOW, '<bench@paperboy.example>');
+        renderMs += performance.now() - t;
+        rendered++;
+        bytes += mail.html.length + mail.text.length;
+        if (Math.abs(mail.html.length + mail.text.length - bytes / rendered) < Math.abs(sampleMail.html.length + sampleMail.text.length - bytes / rendered)) sampleMail = mail;
+      }
     }
   });
   const avgBytes = Math.round(bytes / Math.max(1, rendered));
   log(`[rss ${rssMb()} MB] match+rank+render: ${rate(N, pipeline.ms)}/s; render alone: ${rate(rendered, renderMs)}/s (${rendered} digests, ${Math.round(avgBytes / 1024)} kB each)`);
+  return { match, pipeline, renderMs, rendered, sampleMail };
+}
 
-  // 3. Naive baselines: MJML compiled per message; FTS over the whole table per subscriber.
-  const sample = subscribers.slice(0, Math.min(200, N));
-  const source = readFileSync(fileURLToPath(new URL('../templates/email/digest.mjml', import.meta.url)), 'utf8');
-  const mjmlTemplate = Handlebars.create().compile(source);
-  const naiveIndex = createCandidateIndex(s.database, since, NOW);
-  const naiveMjml = await time(async () => {
-    for (const sub of sample) {
-      const items = buildDigest(naiveIndex, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });
-      const mjml = mjmlTemplate({ subject: 'x', papers: items.map((i) => ({ ...i, title: i.title })) });
-      await mjml2html(mjml, { filePath: fileURLToPath(new URL('../templates/email/digest.mjml', import.meta.url)), ignoreIncludes: false, includePath: fileURLToPath(new URL('../templates/email/', import.meta.url)), validationLevel: 'skip' });
-    }
+/** 3. The naive baselines (MJML per message, FTS over the whole table), in their own process. */
+function measureNaive(config: ReturnType<typeof loadConfig>) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./naive.ts', import.meta.url)), config.databasePath, NOW.toISOString(), String(config.lookbackDays)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ftsSample = subscribers.slice(0, Math.min(300, N));
-  const wholeTable = s.database.sqlite.prepare('SELECT p.pk, p.first_seen_at FROM papers_fts JOIN papers p ON p.pk = papers_fts.rowid WHERE papers_fts MATCH ? ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0)');
-  const naiveFts = await time(() => {
-    let kept = 0;
-    for (const sub of ftsSample) for (const i of interestsOf(sub)) for (const row of wholeTable.all(i.fts) as { first_seen_at: string }[]) if (row.first_seen_at > since) kept++;
-    return kept;
-  });
-  log(`[rss ${rssMb()} MB] naive: MJML per message ${rate(sample.length, naiveMjml.ms)}/s; FTS over all ${OLD_PAPERS + NEW_PAPERS} papers ${rate(ftsSample.length, naiveFts.ms)}/s`);
-
-  return { match, pipeline, renderMs, rendered, sampleMail, naiveMjml, naiveFts, samples: { mjml: sample.length, fts: ftsSample.length } };
+  const naive = JSON.parse(out.toString()) as { mjml: { n: number; ms: number }; fts: { n: number; ms: number } };
+  const result = { naiveMjmlPerSec: rate(naive.mjml.n, naive.mjml.ms), naiveFtsPerSec: rate(naive.fts.n, naive.fts.ms) };
+  log(`naive (own process): MJML per message ${result.naiveMjmlPerSec}/s; FTS over all ${OLD_PAPERS + NEW_PAPERS} papers ${result.naiveFtsPerSec}/s`);
+  return result;
 }
 
 async function main() {
@@ -118,8 +113,9 @@ async function main() {
   log(`workload: ${N} subscribers, ${NEW_PAPERS} new papers among ${OLD_PAPERS} older ones (built in ${(build.ms / 1000).toFixed(1)} s, in its own process)`);
   const s = await createServices(config, pino({ level: 'silent' }));
   try {
-    // Phases 1–3 hold their own subscriber list and indexes; they are garbage before the end-to-end run starts.
-    const { match, pipeline, renderMs, rendered, sampleMail, naiveMjml, naiveFts, samples } = await measurePipeline(s, config);
+    // Phases 1–2 hold their own indexes and caches; they are garbage before the end-to-end run starts.
+    const { match, pipeline, renderMs, rendered, sampleMail } = await measurePipeline(s, config);
+    const naive = measureNaive(config);
 
     // 4. The pipe's own limit: nodemailer's pool into the same sink, pre-rendered messages of the same size.
     const pipeCount = Math.min(N, 20_000);
@@ -170,8 +166,7 @@ async function main() {
       endToEndPerSec: rate(e2e.value.sent + e2e.value.skipped, e2e.ms),
       pipeLimitPerSec: rate(pipeCount, pipe.ms),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      naiveMjmlPerSec: rate(samples.mjml, naiveMjml.ms),
-      naiveFtsPerSec: rate(samples.fts, naiveFts.ms),
+      ...naive,
     };
     const http = args.includes('--no-http') ? undefined : await runHttpBench(log);
     if (json) process.stdout.write(`${JSON.stringify({ ...result, ...(http ? { http } : {}) })}\n`);

@@ -48,7 +48,7 @@ export interface RunSummary {
 
 const DAY = 86_400_000;
 /** Due readers matched and claimed per ledger transaction. */
-const CLAIM_CHUNK = 50;
+export const CLAIM_CHUNK = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
