@@ -14,6 +14,13 @@ export type FromWorker =
 /** Main → worker: what the relay said about one message. */
 export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: { message: string; responseCode?: number } };
 
+/** A transferred Buffer arrives as a plain Uint8Array; nodemailer wants Buffers (same memory, no copy). */
+function withBuffers(mail: OutgoingMail): OutgoingMail {
+  if (!mail.raw) return mail;
+  const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  return { ...mail, raw: { html: asBuffer(mail.raw.html), text: asBuffer(mail.raw.text) } };
+}
+
 /**
  * The run keeps little alive (due ids, the recent papers, one chunk of readers),
  * but V8 lets an unbounded heap grow lazily: a 100k run reached 560 MB of RSS
@@ -33,7 +40,7 @@ export function runDigestsInWorker(config: Config, secret: string, mailer: Maile
       if (m.type === 'progress') onProgress?.(m.done, m.total);
       else if (m.type === 'done') summary = m.summary;
       else {
-        mailer.send(m.mail).then(
+        mailer.send(withBuffers(m.mail)).then(
           (result) => worker.postMessage({ id: m.id, ok: true, result } satisfies ToWorker),
           (err: Error & { responseCode?: number }) => worker.postMessage({ id: m.id, ok: false, error: { message: err.message, responseCode: err.responseCode } } satisfies ToWorker),
         );

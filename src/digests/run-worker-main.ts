@@ -40,7 +40,8 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
       const encoded = { ...mail, html: '', text: '', raw: { html: quotedPrintablePart('text/html', mail.html), text: quotedPrintablePart('text/plain', mail.text) } };
       return new Promise<SendResult>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        post({ type: 'send', id, mail: encoded });
+        // The encoded bodies move to the main thread; they are not copied.
+        port.postMessage({ type: 'send', id, mail: encoded } satisfies FromWorker, [encoded.raw.html.buffer as ArrayBuffer, encoded.raw.text.buffer as ArrayBuffer]);
       });
     },
     close: () => undefined,

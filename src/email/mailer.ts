@@ -15,7 +15,7 @@ export interface OutgoingMail {
   messageId?: string;
   headers?: Record<string, string>;
   /** The bodies already encoded as MIME parts (quotedPrintablePart); then `html` and `text` are ignored. */
-  raw?: { html: string; text: string };
+  raw?: { html: Buffer; text: Buffer };
 }
 
 /** What the relay answered: its message id and the 250 response line. */

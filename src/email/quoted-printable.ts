@@ -26,6 +26,11 @@ function writeSoftBreak(out: Buffer, o: number): number {
  * end is encoded, and lines longer than 76 characters get soft breaks.
  */
 export function encodeQuotedPrintable(text: string): string {
+  return scratch.toString('latin1', 0, encodeIntoScratch(text));
+}
+
+/** Encodes into the reused scratch buffer; returns the encoded length. */
+function encodeIntoScratch(text: string): number {
   const bytes = Buffer.from(text, 'utf8');
   const n = bytes.length;
   // Worst case: every byte as =XX, plus a soft break every 25 bytes of that.
@@ -75,10 +80,19 @@ export function encodeQuotedPrintable(text: string): string {
     out[o++] = HEX[b & 15]!;
     col += 3;
   }
-  return out.toString('latin1', 0, o);
+  return o;
 }
 
-/** A MIME body part, UTF-8 text encoded as quoted-printable, with its own headers (nodemailer's `raw`). */
-export function quotedPrintablePart(contentType: 'text/plain' | 'text/html', text: string): string {
-  return `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(text)}`;
+/**
+ * A MIME body part (nodemailer's `raw`): its headers, then the UTF-8 text
+ * encoded as quoted-printable. The bytes own their memory, so a worker thread
+ * can transfer them instead of copying.
+ */
+export function quotedPrintablePart(contentType: 'text/plain' | 'text/html', text: string): Buffer {
+  const head = `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
+  const n = encodeIntoScratch(text);
+  const part = Buffer.from(new ArrayBuffer(head.length + n));
+  part.write(head, 0, 'latin1');
+  scratch.copy(part, head.length, 0, n);
+  return part;
 }

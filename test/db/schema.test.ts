@@ -33,6 +33,6 @@ describe('database', () => {
       for (const { detail } of plan) expect(detail, name).not.toMatch(/^SCAN (deliveries|sent_papers)\b/);
     }
     const lastSent = db.sqlite.prepare(`EXPLAIN QUERY PLAN ${LEDGER_SQL.lastSent}`).all(1) as { detail: string }[];
-    expect(lastSent.map((r) => r.detail).join('\n')).toContain('deliveries_subscriber_status');
+    expect(lastSent.map((r) => r.detail).join('\n')).toContain('deliveries_last_sent');
   });
 });
