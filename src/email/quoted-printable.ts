@@ -9,7 +9,8 @@ const LF = 10;
 const EQUALS = 61;
 /** Longest encoded line, soft-break "=" included. */
 const MAX_LINE = 76;
-/** Reused output buffer (encoding is synchronous), grown when a body needs more. */
+/** Reused input and output buffers (encoding is synchronous), grown when a body needs more. */
+let input = Buffer.allocUnsafe(128 * 1024);
 let scratch = Buffer.allocUnsafe(256 * 1024);
 
 /** Writes a soft line break ("=" CRLF) at `o`; returns the offset after it. */
@@ -26,13 +27,16 @@ function writeSoftBreak(out: Buffer, o: number): number {
  * end is encoded, and lines longer than 76 characters get soft breaks.
  */
 export function encodeQuotedPrintable(text: string): string {
-  return scratch.toString('latin1', 0, encodeIntoScratch(text));
+  const n = encodeIntoScratch(text); // first: it may replace `scratch` with a larger buffer
+  return scratch.toString('latin1', 0, n);
 }
 
 /** Encodes into the reused scratch buffer; returns the encoded length. */
 function encodeIntoScratch(text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
-  const n = bytes.length;
+  // Written into a reused buffer: Buffer.from would measure the UTF-8 length first and allocate per body.
+  if (input.length < text.length * 3) input = Buffer.allocUnsafe(text.length * 3);
+  const bytes = input;
+  const n = input.write(text, 0, 'utf8');
   // Worst case: every byte as =XX, plus a soft break every 25 bytes of that.
   if (scratch.length < n * 4 + 3) scratch = Buffer.allocUnsafe(n * 4 + 3);
   const out = scratch;

@@ -12,6 +12,8 @@ const SAMPLES = [
   '.leading dot\n..two dots\nFrom the start',
   `${'x'.repeat(300)}\n${'é'.repeat(100)}\n${'= '.repeat(80)}`,
   '<td style="font-family:Helvetica,Arial;font-size:14px;line-height:1.5">x</td>'.repeat(20),
+  `${'ü'.repeat(50_000)}\nlarger than the reused buffers`,
+  'short again after a long one',
 ];
 
 describe('quoted-printable', () => {
