@@ -50,6 +50,7 @@ const DAY = 86_400_000;
 /** Due readers matched and claimed per ledger transaction. */
 export const CLAIM_CHUNK = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ACCEPTED = Symbol('accepted');
 
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
 export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: number): string {
@@ -104,33 +105,36 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   async function deliver(s: Subscriber, d: Delivery, mail: OutgoingMail): Promise<void> {
     const attempts = opts.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await deps.mailer.send(mail);
+      const err = await deps.mailer.send(mail).then(
+        () => ACCEPTED,
+        (e: unknown) => e,
+      );
+      if (err === ACCEPTED) {
+        // Outside the send's error handling: a ledger error here must never lead to sending again.
         ledger.markSent(d.id, now);
         summary.sent++;
         return;
-      } catch (err) {
-        const message = (err as Error).message;
-        if (isPermanentFailure(err)) {
-          // 5xx: the address does not take mail. Suppress it; never retry.
-          ledger.markFailed(d.id, message, now);
-          database.sqlite.transaction(() => {
-            updateSubscriber(database, s.id, { status: 'bounced' }, now.toISOString());
-            logConsent(database, s.id, 'bounced', { method: 'smtp' }, now.toISOString());
-          })();
-          log.warn({ subscriber: s.id, to: maskEmail(s.email), err: message }, 'digest bounced; address suppressed');
-          summary.failed++;
-          return;
-        }
-        if (attempt >= attempts) {
-          if (d.attempts >= (opts.maxRuns ?? 5)) ledger.markFailed(d.id, message, now);
-          else ledger.letGo(d.id, owner, message);
-          log.warn({ subscriber: s.id, attempts: attempt, err: message }, 'digest deferred after transient failures');
-          summary.failed++;
-          return;
-        }
-        await sleep((opts.retryBaseMs ?? 1000) * 2 ** (attempt - 1));
       }
+      const message = (err as Error).message;
+      if (isPermanentFailure(err)) {
+        // 5xx: the address does not take mail. Suppress it; never retry.
+        ledger.markFailed(d.id, message, now);
+        database.sqlite.transaction(() => {
+          updateSubscriber(database, s.id, { status: 'bounced' }, now.toISOString());
+          logConsent(database, s.id, 'bounced', { method: 'smtp' }, now.toISOString());
+        })();
+        log.warn({ subscriber: s.id, to: maskEmail(s.email), err: message }, 'digest bounced; address suppressed');
+        summary.failed++;
+        return;
+      }
+      if (attempt >= attempts) {
+        if (d.attempts >= (opts.maxRuns ?? 5)) ledger.markFailed(d.id, message, now);
+        else ledger.letGo(d.id, owner, message);
+        log.warn({ subscriber: s.id, attempts: attempt, err: message }, 'digest deferred after transient failures');
+        summary.failed++;
+        return;
+      }
+      await sleep((opts.retryBaseMs ?? 1000) * 2 ** (attempt - 1));
     }
   }
 

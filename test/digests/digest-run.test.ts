@@ -122,6 +122,22 @@ describe('digest runs against a real SMTP server', () => {
     expect(smtp.received.filter((m) => m.envelopeTo.includes('reader2@example.org'))).toHaveLength(0);
   });
 
+  it('never resends at once when the ledger cannot record an accepted message; the next run resends the identical one', async () => {
+    const readers = emails(3);
+    seedSubscribers(app, readers);
+    app.database.sqlite.exec("CREATE TRIGGER ledger_down BEFORE UPDATE OF status ON deliveries WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'ledger unavailable'); END");
+    const first = await app.runDigests({ now: DAY1, retryBaseMs: 20, leaseMs: 1 });
+    expect(first).toMatchObject({ sent: 0, failed: 3 });
+    expect(smtp.received).toHaveLength(3); // accepted once each, not retried
+    const firstIds = readers.map((r) => [...messageIds(smtp, r)]);
+    app.database.sqlite.exec('DROP TRIGGER ledger_down');
+    const second = await app.runDigests({ now: DAY1, retryBaseMs: 20 });
+    expect(second).toMatchObject({ resumed: 3, sent: 3 });
+    // The crash-window case: the same message (same Message-ID) once more, never a different digest.
+    expect(readers.map((r) => [...messageIds(smtp, r)])).toEqual(firstIds);
+    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 3 });
+  });
+
   it('never sends a paper twice, and skips a day with nothing new', async () => {
     seedSubscribers(app, ['carol@example.org'], { topics: ['diffusion-models'] });
     await app.runDigests({ now: DAY1 });
