@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database_ } from '../db/client.js';
 import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } from '../email/digest-email.js';
-import { isPermanentFailure, type Mailer, type OutgoingMail } from '../email/mailer.js';
+import { isPermanentFailure, sendOrRefusal, type Mailer, type OutgoingMail } from '../email/mailer.js';
 import { maskEmail, type Logger } from '../logger.js';
 import { logConsent, subscriberSchedules, subscribersByIds, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
@@ -50,7 +50,6 @@ const DAY = 86_400_000;
 /** Due readers matched and claimed per ledger transaction. */
 export const CLAIM_CHUNK = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ACCEPTED = Symbol('accepted');
 
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
 export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: number): string {
@@ -105,17 +104,13 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   async function deliver(s: Subscriber, d: Delivery, mail: OutgoingMail): Promise<void> {
     const attempts = opts.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
-      const err = await deps.mailer.send(mail).then(
-        () => ACCEPTED,
-        (e: unknown) => e,
-      );
-      if (err === ACCEPTED) {
-        // Outside the send's error handling: a ledger error here must never lead to sending again.
+      const err = await sendOrRefusal(deps.mailer, mail);
+      if (!err) {
         ledger.markSent(d.id, now);
         summary.sent++;
         return;
       }
-      const message = (err as Error).message;
+      const { message } = err;
       if (isPermanentFailure(err)) {
         // 5xx: the address does not take mail. Suppress it; never retry.
         ledger.markFailed(d.id, message, now);

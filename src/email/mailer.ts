@@ -31,6 +31,18 @@ export interface Mailer {
   close(): void;
 }
 
+/**
+ * Sends one message and resolves with the relay's refusal, or null when it
+ * accepted. Never rejects: callers record an acceptance outside any error
+ * handling, so a failure to record it can never lead to sending again.
+ */
+export function sendOrRefusal(mailer: Mailer, mail: OutgoingMail): Promise<Error | null> {
+  return mailer.send(mail).then(
+    () => null,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+}
+
 /** Whether a send failure is permanent (5xx: suppress the address) or worth retrying (4xx, network). */
 export function isPermanentFailure(err: unknown): boolean {
   const code = (err as { responseCode?: number }).responseCode;

@@ -4,7 +4,7 @@ import type { Links } from '../subscribers/links.js';
 import { claimDueMail, findById, finishMail, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterests } from '../subscribers/topic-catalogue.js';
 import type { RenderEmail } from './email-templates.js';
-import { isPermanentFailure, type Mailer, type OutgoingMail } from './mailer.js';
+import { isPermanentFailure, sendOrRefusal, type Mailer, type OutgoingMail } from './mailer.js';
 
 export const MAX_ATTEMPTS = 8;
 const STALE_SENDING_MS = 10 * 60 * 1000;
@@ -67,27 +67,27 @@ export function createOutboundWorker(deps: OutboundDeps) {
         finishMail(database, row.id, { status: 'failed', lastError: 'no longer applies' });
         continue;
       }
-      try {
-        await mailer.send(mail);
+      const err = await sendOrRefusal(mailer, mail);
+      if (!err) {
         finishMail(database, row.id, { status: 'sent', sentAt: clock().toISOString(), attempts: row.attempts + 1 });
         sent++;
-      } catch (err) {
-        const attempts = row.attempts + 1;
-        const message = (err as Error).message.slice(0, 500);
-        if (isPermanentFailure(err) || attempts >= MAX_ATTEMPTS) {
-          finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
-          if (isPermanentFailure(err) && subscriber) {
-            const at = clock().toISOString();
-            updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
-            logConsent(database, subscriber.id, 'bounced', { method: 'smtp' }, at);
-          }
-          log.warn({ mail: row.id, to: maskEmail(row.recipient), err: message }, 'transactional mail failed for good');
-        } else {
-          const next = new Date(clock().getTime() + retryDelayMs(attempts, deps.retryBaseMs)).toISOString();
-          finishMail(database, row.id, { status: 'queued', attempts, lastError: message, nextAttemptAt: next });
-          log.warn({ mail: row.id, attempts, err: message }, 'transactional mail deferred');
-          return sent; // the relay is unhappy: stop this round, the next tick retries
+        continue;
+      }
+      const attempts = row.attempts + 1;
+      const message = err.message.slice(0, 500);
+      if (isPermanentFailure(err) || attempts >= MAX_ATTEMPTS) {
+        finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
+        if (isPermanentFailure(err) && subscriber) {
+          const at = clock().toISOString();
+          updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
+          logConsent(database, subscriber.id, 'bounced', { method: 'smtp' }, at);
         }
+        log.warn({ mail: row.id, to: maskEmail(row.recipient), err: message }, 'transactional mail failed for good');
+      } else {
+        const next = new Date(clock().getTime() + retryDelayMs(attempts, deps.retryBaseMs)).toISOString();
+        finishMail(database, row.id, { status: 'queued', attempts, lastError: message, nextAttemptAt: next });
+        log.warn({ mail: row.id, attempts, err: message }, 'transactional mail deferred');
+        return sent; // the relay is unhappy: stop this round, the next tick retries
       }
     }
   }

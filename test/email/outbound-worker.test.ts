@@ -43,6 +43,26 @@ describe('the outbound mail queue', () => {
     }
   });
 
+  it('when the queue cannot record that a mail was accepted, then the mail is not sent again at once', async () => {
+    const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
+    try {
+      const now = new Date().toISOString();
+      const s = app.database.sqlite
+        .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES ('once@example.org', 'pending', '[\"agents\"]', ?, ?) RETURNING id")
+        .get(now, now) as { id: number };
+      app.database.sqlite.prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'confirm', 'once@example.org', 'queued', 0, ?, ?)").run(s.id, now, now);
+      app.database.sqlite.exec("CREATE TRIGGER queue_down BEFORE UPDATE OF status ON outbound_mail WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'queue unavailable'); END");
+      await expect(app.outbound.run()).rejects.toThrow(/queue unavailable/);
+      app.database.sqlite.exec('DROP TRIGGER queue_down');
+      await app.outbound.run();
+      expect(smtp.received.filter((m) => m.envelopeTo[0] === 'once@example.org')).toHaveLength(1);
+      // Left 'sending': only a stale claim (10 minutes) is picked up again.
+      expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'sending' });
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('when the relay answers 5xx for an address, then it is marked bounced and not retried', async () => {
     const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
     try {
