@@ -96,7 +96,6 @@ export function createLedger(database: Database_) {
   const { sqlite } = database;
   const q = Object.fromEntries(Object.entries(LEDGER_SQL).map(([k, sql]) => [k, sqlite.prepare(sql)])) as Record<keyof typeof LEDGER_SQL, Statement>;
 
-
   /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
   function claimOne(d: Claim): Delivery | null {
     const info = q.insert.run({ ...d, items: JSON.stringify(d.items), now: d.now.toISOString() });
