@@ -2,7 +2,7 @@ import type { Database_ } from '../db/client.js';
 import { phrase } from '../papers/fts-query.js';
 import { excludeTerms, interestFor, type Interest } from './interests.js';
 import { boost, RANKING, relevance } from './rank.js';
-import { analyse, findTerm, type TermSpec, type Token } from './term-match.js';
+import { analyse, findTerm, FUNCTION_WORDS, type TermSpec, type Token } from './term-match.js';
 
 /** A paper of the recent slice, as digests need it. */
 export interface RecentPaper {
@@ -141,7 +141,13 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
             for (const [field, weight] of [[f.title, BM25.title], [f.abstract, BM25.abstract], [f.keywords, BM25.keywords]] as const) {
               const at = findTerm(field, t);
               w += weight * at.length;
-              for (const k of at) for (let j = 0; j < t.words.length; j++) words.add(field[k + j]!.word);
+              for (const k of at) {
+                for (let j = 0; j < t.words.length; j++) {
+                  const { word } = field[k + j]!;
+                  // Highlighting marks a word everywhere: "to" of "text-to-image" would light up every "to".
+                  if (t.words.length === 1 || !FUNCTION_WORDS.has(word)) words.add(word);
+                }
+              }
             }
             if (w > 0) {
               df[i]!++;

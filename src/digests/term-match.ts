@@ -20,6 +20,9 @@ export const BROAD_STEMS = new Set([
   'medic', 'probabl', 'structur', 'complex', 'special', 'organ', 'natur', 'nation', 'posit', 'relat', 'select',
 ]);
 
+/** Words inside phrases that carry no topic of their own. */
+export const FUNCTION_WORDS = new Set(['a', 'an', 'the', 'of', 'to', 'in', 'on', 'for', 'and', 'or', 'with', 'by', 'from', 'at', 'as', 'is', 'are', 'be', 'via', 'into', 'vs']);
+
 /** One word of a paper, lowercased, with its light and porter stems. */
 export interface Token {
   word: string;

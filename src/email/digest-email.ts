@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { RecentPaper } from '../digests/candidate-index.js';
-import { safeUrl } from '../papers/paper-record.js';
+import { findPaperUrl, safeUrl } from '../papers/paper-record.js';
 import type { LedgerItem } from '../digests/delivery-ledger.js';
 import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
@@ -114,12 +114,12 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   const abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
   const fields = {
     title: p.title,
-    url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs),
+    url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs) ?? findPaperUrl(p.title),
     byline: byline(p),
     upvotes: p.upvotes,
     published: p.publishedAt,
     abstractText: abstract.text,
-    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode) },
+    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs) ? null : findPaperUrl(p.title) },
   };
   return { abstract, fill: ctx.render.blockWithHoles('digest', fields, ['abstractHtml', 'why']) };
 }

@@ -103,6 +103,16 @@ export function safeUrl(url: string | null | undefined): string | null {
   return url && /^https?:\/\/[^\s"'<>]+$/i.test(url) ? url : null;
 }
 
+/**
+ * Where a reader can find a paper whose record carries no link (the listing
+ * pages have none): arXiv's title search. Every character that could end an
+ * attribute or a URL in text is percent-encoded.
+ */
+export function findPaperUrl(title: string): string {
+  const query = encodeURIComponent(title.replace(/\s+/g, ' ').trim().slice(0, 300)).replace(/['()*!~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `https://arxiv.org/search/?query=${query}&searchtype=title`;
+}
+
 /** Converts a validated JSON record into parser input. */
 export function inputFromRecord(r: PaperRecord): PaperInput {
   const arxivId = parseArxivId(r.id) ?? parseArxivId(r.urls.abs);

@@ -26,6 +26,9 @@ function seedSubscribers(app: App, emails: string[], prefs: { topics?: string[];
 const emails = (n: number, prefix = 'reader') => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`);
 const messageIds = (smtp: Smtp, to: string) => new Set(smtp.received.filter((m) => m.envelopeTo.includes(to)).map((m) => m.parsed.messageId));
 
+/** HTML with the entities Handlebars writes into attribute values decoded (= and &). */
+const attributes = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+
 function paper(over: Partial<PaperInput>): PaperInput {
   return { arxivId: null, title: 'T', abstract: '', authors: [], authorCount: null, organization: null, publishedAt: '2026-11-20', listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 'test', ...over };
 }
@@ -61,6 +64,11 @@ describe('digest runs against a real SMTP server', () => {
     expect(mail!.parsed.subject).toMatch(/^10 new papers on .+ · Tue 24 Nov$/);
     expect(mail!.parsed.html).toContain('Dale meets Langevin');
     expect(mail!.parsed.html).toContain('<mark>');
+    // Words of a phrase that carry no topic ("to" of "text-to-image") are not marked everywhere.
+    expect(mail!.parsed.html).not.toMatch(/<mark>(a|an|the|of|to|in|on|for|and|or|with|by)<\/mark>/i);
+    // The sample pages carry no links: each paper links to a title search instead of nowhere.
+    expect(attributes(mail!.parsed.html as string)).toContain('href="https://arxiv.org/search/?query=Dale%20meets%20Langevin');
+    expect(mail!.parsed.text).toContain('https://arxiv.org/search/?query=Dale%20meets%20Langevin');
     expect(mail!.parsed.text).toContain('Why: Matches');
     // The footer links work: view in browser, then one-click unsubscribe from the header.
     const view = /href="(https:\/\/paperboy\.example\/digest\/[^"]+)"/.exec(mail!.parsed.html as string)![1]!;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseFile } from '../../src/papers/import-service.js';
-import type { PaperInput } from '../../src/papers/paper-record.js';
+import { findPaperUrl, type PaperInput } from '../../src/papers/paper-record.js';
 import { countPapers, getPaper, searchPapers, upsertPapers } from '../../src/papers/paper-repo.js';
 import { CORPUS_DIR, FIXTURES, tempDatabase } from '../helpers.js';
 
@@ -88,5 +88,16 @@ describe('paper storage', () => {
       expect(() => searchPapers(db, q, 5)).not.toThrow();
     }
     expect(countPapers(db)).toBe(33);
+  });
+});
+
+describe('a link for a paper whose record has none', () => {
+  it('searches arXiv for the title, with everything that could break out of a URL or an attribute encoded', () => {
+    const title = `<script>"x"</script> it's (a) test*!~\r\nBcc: victim@example.org ${'long '.repeat(100)}`;
+    const url = findPaperUrl(title);
+    expect(url).toMatch(/^https:\/\/arxiv\.org\/search\/\?query=[^&]+&searchtype=title$/);
+    expect(url).not.toMatch(/[<>'"()*!~\s]/);
+    const query = decodeURIComponent(/query=([^&]+)/.exec(url)![1]!);
+    expect(query).toBe(title.replace(/\s+/g, ' ').trim().slice(0, 300));
   });
 });
