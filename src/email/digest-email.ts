@@ -112,14 +112,16 @@ export interface PaperBlock {
 
 function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   const abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
+  const link = safeUrl(p.urlPage) ?? safeUrl(p.urlAbs);
+  const find = link ? null : findPaperUrl(p.title);
   const fields = {
     title: p.title,
-    url: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs) ?? findPaperUrl(p.title),
+    url: link ?? find,
     byline: byline(p),
     upvotes: p.upvotes,
     published: p.publishedAt,
     abstractText: abstract.text,
-    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find: safeUrl(p.urlPage) ?? safeUrl(p.urlAbs) ? null : findPaperUrl(p.title) },
+    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find },
   };
   return { abstract, fill: ctx.render.blockWithHoles('digest', fields, ['abstractHtml', 'why']) };
 }
