@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { RecentPaper } from '../digests/candidate-index.js';
-import { findPaperUrl, safeUrl } from '../papers/paper-record.js';
+import { readerLink, safeUrl } from '../papers/paper-record.js';
 import type { LedgerItem } from '../digests/delivery-ledger.js';
 import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
@@ -112,16 +112,15 @@ export interface PaperBlock {
 
 function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   const abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
-  const link = safeUrl(p.urlPage) ?? safeUrl(p.urlAbs);
-  const find = link ? null : findPaperUrl(p.title);
+  const link = readerLink(p.urlPage, p.urlAbs, p.title);
   const fields = {
     title: p.title,
-    url: link ?? find,
+    url: link.url,
     byline: byline(p),
     upvotes: p.upvotes,
     published: p.publishedAt,
     abstractText: abstract.text,
-    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find },
+    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find: link.search ? link.url : null },
   };
   return { abstract, fill: ctx.render.blockWithHoles('digest', fields, ['abstractHtml', 'why']) };
 }

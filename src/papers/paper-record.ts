@@ -113,6 +113,12 @@ export function findPaperUrl(title: string): string {
   return `https://arxiv.org/search/?query=${query}&searchtype=title`;
 }
 
+/** The link a reader follows to a paper: its page, else its arXiv abstract, else a title search (`search`). */
+export function readerLink(page: string | null, abs: string | null, title: string): { url: string; search: boolean } {
+  const link = safeUrl(page) ?? safeUrl(abs);
+  return link ? { url: link, search: false } : { url: findPaperUrl(title), search: true };
+}
+
 /** Converts a validated JSON record into parser input. */
 export function inputFromRecord(r: PaperRecord): PaperInput {
   const arxivId = parseArxivId(r.id) ?? parseArxivId(r.urls.abs);

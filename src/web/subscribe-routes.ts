@@ -1,6 +1,6 @@
 import type { Express, Request } from 'express';
 import { AppError } from '../errors.js';
-import { findPaperUrl, safeUrl } from '../papers/paper-record.js';
+import { readerLink } from '../papers/paper-record.js';
 import { recentPapers } from '../papers/paper-repo.js';
 import { fromForm, parseSubscription } from '../subscribers/subscription-input.js';
 import { formView } from './form-view.js';
@@ -28,7 +28,7 @@ export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: R
   let cached: { pk: unknown; papers: unknown[] } | undefined;
   const sample = () => {
     const pk = newestPk.get();
-    if (!cached || cached.pk !== pk) cached = { pk, papers: recentPapers(database, 8).map((p) => ({ ...p, urls: { ...p.urls, page: safeUrl(p.urls.page) ?? safeUrl(p.urls.abs) ?? findPaperUrl(p.title) } })) };
+    if (!cached || cached.pk !== pk) cached = { pk, papers: recentPapers(database, 8).map((p) => ({ ...p, url: readerLink(p.urls.page, p.urls.abs, p.title).url })) };
     return cached.papers;
   };
   const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample() });
