@@ -2,6 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
 import { startPaperboy, startSmtp } from '../helpers.js';
 
+/** A pending subscriber whose confirmation is queued and due now, after `attempts` earlier tries. */
+function queueConfirmation(app: Awaited<ReturnType<typeof startPaperboy>>, email: string, attempts: number) {
+  const now = new Date().toISOString();
+  const s = app.database.sqlite
+    .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES (?, 'pending', '[\"agents\"]', ?, ?) RETURNING id")
+    .get(email, now, now) as { id: number };
+  app.database.sqlite
+    .prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'confirm', ?, 'queued', ?, ?, ?)")
+    .run(s.id, email, attempts, now, now);
+}
+
 describe('the outbound mail queue', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   beforeAll(async () => (smtp = await startSmtp({ reject: (rcpt) => (rcpt.startsWith('nobody@') ? { code: 550, message: 'No such user' } : null) })));
@@ -27,13 +38,7 @@ describe('the outbound mail queue', () => {
   it('when a queued mail is due again and SMTP answers, then it is delivered exactly once', async () => {
     const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
     try {
-      const now = new Date().toISOString();
-      const s = app.database.sqlite
-        .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES ('queued@example.org', 'pending', '[\"agents\"]', ?, ?) RETURNING id")
-        .get(now, now) as { id: number };
-      app.database.sqlite
-        .prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at, last_error) VALUES (?, 'confirm', 'queued@example.org', 'queued', 3, ?, ?, 'ECONNREFUSED')")
-        .run(s.id, now, now);
+      queueConfirmation(app, 'queued@example.org', 3);
       await Promise.all([app.outbound.run(), app.outbound.run()]);
       await app.outbound.run();
       expect(smtp.received.filter((m) => m.envelopeTo[0] === 'queued@example.org')).toHaveLength(1);
@@ -46,11 +51,7 @@ describe('the outbound mail queue', () => {
   it('when the queue cannot record that a mail was accepted, then the mail is not sent again at once', async () => {
     const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
     try {
-      const now = new Date().toISOString();
-      const s = app.database.sqlite
-        .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES ('once@example.org', 'pending', '[\"agents\"]', ?, ?) RETURNING id")
-        .get(now, now) as { id: number };
-      app.database.sqlite.prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'confirm', 'once@example.org', 'queued', 0, ?, ?)").run(s.id, now, now);
+      queueConfirmation(app, 'once@example.org', 0);
       app.database.sqlite.exec("CREATE TRIGGER queue_down BEFORE UPDATE OF status ON outbound_mail WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'queue unavailable'); END");
       await expect(app.outbound.run()).rejects.toThrow(/queue unavailable/);
       app.database.sqlite.exec('DROP TRIGGER queue_down');
