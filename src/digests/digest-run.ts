@@ -87,6 +87,8 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     .filter((s) => isDue(s, now, (key) => ledger.periodExists(s.id, key)))
     .map((s) => s.id);
   summary.due = due.length;
+  // Looked up here for the window and again when a reader's chunk is claimed: one indexed
+  // lookup each (deliveries_last_sent), cheaper than holding a date per due reader all run.
   const sinceOf = (id: number) => sinceFor(ledger.lastSentAt(id), now, deps.lookbackDays);
   let windowStart = now.toISOString();
   for (const id of due) {
