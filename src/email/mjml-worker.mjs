@@ -15,6 +15,9 @@ for (const file of files) {
     includePath: dir,
     validationLevel: 'strict',
     minify: false,
+    // No web fonts: MJML otherwise links Google Fonts for any stack naming
+    // Roboto, Open Sans…, and every open tells Google the reader's IP address.
+    fonts: {},
   });
   out.push(result.html);
 }

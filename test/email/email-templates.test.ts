@@ -25,4 +25,14 @@ describe('email templates', () => {
       expect(filled.html).not.toContain('<script>');
     }
   });
+
+  it('uses system fonts only: no email loads a web font (Google would see each reader open it)', async () => {
+    const render = await compileEmailTemplates();
+    expect(Object.keys(render.mjmlOutput).sort()).toEqual(['confirm.mjml', 'digest.mjml', 'manage.mjml']);
+    for (const [file, html] of Object.entries(render.mjmlOutput)) {
+      expect(html, file).not.toMatch(/fonts\.googleapis\.com|fonts\.gstatic\.com/);
+      expect(html, file).not.toMatch(/@import|@font-face|<link[^>]+stylesheet/i);
+      expect(html, file).toMatch(/font-family:\s*-apple-system/);
+    }
+  });
 });
