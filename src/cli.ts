@@ -170,6 +170,9 @@ export function buildProgram(): Command {
         out(`papers: ${stats.papers}`);
         out(`subscribers: ${Object.entries(stats.subscribers).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         out(`digests: sent ${stats.digests.sent}, skipped ${stats.digests.skipped}, failed ${stats.digests.failed}`);
+        for (const [name, st] of Object.entries(stats.sources)) {
+          out(`source ${name}: ${st.ok ? `ok, ${st.fetched} fetched` : `FAILED: ${st.lastError}`} (last run ${st.lastRunAt})`);
+        }
       }),
     );
 
@@ -316,6 +319,10 @@ export async function runCli(argv: string[]): Promise<void> {
     } else if (e instanceof InputError || e instanceof UsageError || e instanceof ConfigError) {
       err(`paperboy: ${e.message}`);
       process.exitCode = 2;
+    } else if (/^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code))) {
+      // Another import or a digest run held the write lock past the busy timeout.
+      err('paperboy: the database is busy (another process is writing to it); retry in a moment (what was already written stays, and a re-run leaves it unchanged)');
+      process.exitCode = 1;
     } else if (e instanceof AppError && e.status < 500) {
       err(`paperboy: ${e.message}${e.issues.map((i) => `\n  ${i.field}: ${i.message}`).join('')}`);
       process.exitCode = 2;

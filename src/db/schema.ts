@@ -27,6 +27,8 @@ export const papers = sqliteTable('papers', {
   source: text('source').notNull(),
   firstSeenAt: text('first_seen_at').notNull(),
   updatedAt: text('updated_at').notNull(),
+  // Which source's author list this is (AUTHOR_RANK in papers/paper-record.ts); 0 before migration 0005.
+  authorsRank: integer('authors_rank').notNull().default(0),
 });
 
 export const subscribers = sqliteTable('subscribers', {

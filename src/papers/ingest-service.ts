@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Database_ } from '../db/client.js';
 import type { PaperInput } from './paper-record.js';
 import { upsertPapers } from './paper-repo.js';
+import { recordSourceRun } from './source-status.js';
 import { fetchArxivCategory } from './sources/arxiv-source.js';
 import { FetchError, throttle, type FetchOptions } from './sources/http-fetch.js';
 import { fetchHfDaily, latestCompleteDay } from './sources/hf-source.js';
@@ -35,30 +36,42 @@ export async function runIngest(
 ): Promise<SourceResult[]> {
   const fetchOpts: FetchOptions = { timeoutMs: config.sources.timeoutMs, retries: opts.retries ?? 3, backoffMs: opts.backoffMs };
   const results: SourceResult[] = [];
-  const store = async (source: string, fetch: () => Promise<PaperInput[]>) => {
+  const at = opts.now.toISOString();
+  // `key` names the source in `stats` ("hf", not "hf:2025-12-29"); `source` names this run's fetch.
+  const store = async (source: string, key: string, fetch: () => Promise<PaperInput[]>) => {
     try {
       const papers = await fetch();
-      const counts = upsertPapers(database, papers, opts.now.toISOString());
+      const counts = upsertPapers(database, papers, at);
       results.push({ source, ok: true, fetched: papers.length, inserted: counts.inserted, updated: counts.updated });
       log.info({ source, fetched: papers.length, inserted: counts.inserted, updated: counts.updated }, 'ingest source done');
+      recordStatus(key, { fetched: papers.length });
     } catch (err) {
       const message = (err as Error).message;
       results.push({ source, ok: false, fetched: 0, inserted: 0, updated: 0, error: message });
       log.error({ source, err: message }, 'ingest source failed');
+      recordStatus(key, { fetched: 0, error: message });
       return err;
+    }
+  };
+  const recordStatus = (key: string, outcome: { fetched: number; error?: string }) => {
+    try {
+      recordSourceRun(database, key, at, outcome);
+    } catch (err) {
+      // A busy database must not turn a fetched day into a failed one; the log still has it.
+      log.warn({ source: key, err: (err as Error).message }, 'could not record source status');
     }
   };
 
   const { enabled, hfUrl, arxivUrl, arxivCategories, arxivMaxResults } = config.sources;
   if (enabled.includes('hf')) {
     const date = opts.date ?? latestCompleteDay(opts.now);
-    await store(`hf:${date}`, () => fetchHfDaily(hfUrl, date, fetchOpts));
+    await store(`hf:${date}`, 'hf', () => fetchHfDaily(hfUrl, date, fetchOpts));
   }
   if (enabled.includes('arxiv')) {
     const wait = throttle(opts.arxivIntervalMs ?? 3000);
     for (const category of arxivCategories) {
       await wait();
-      const err = await store(`arxiv:${category}`, () =>
+      const err = await store(`arxiv:${category}`, `arxiv:${category}`, () =>
         fetchArxivCategory(arxivUrl, category, arxivMaxResults, fetchOpts),
       );
       // No answer at all: the host is down, so asking for the next category is pointless.

@@ -10,7 +10,8 @@ export const PaperRecord = z.strictObject({
   id: z.string().trim().min(1).max(200).optional(),
   title: z.string().trim().min(1, 'must not be empty').max(1000),
   abstract: z.string().max(20000).default(''),
-  authors: z.array(z.string().trim().min(1).max(300)).max(5000).default([]),
+  // Longer lists are cut to LIMITS.authors (paper-clean.ts), keeping the count.
+  authors: z.array(z.string().trim().min(1).max(300)).default([]),
   authorCount: z.number().int().min(0).nullable().default(null),
   organization: z.string().trim().min(1).max(300).nullable().default(null),
   publishedAt: isoDate.nullable().default(null),
@@ -47,6 +48,22 @@ export interface PaperInput {
   keywords: string[];
   urls: { page: string | null; abs: string | null; pdf: string | null; code: string | null };
   source: string;
+  /** How far this source's author list is trusted (AUTHOR_RANK); defaults by `source`. */
+  authorRank?: number;
+}
+
+/**
+ * Whose author list wins when sources disagree: a higher rank replaces a
+ * lower one, an equal rank replaces with its newer list. The arXiv API lists
+ * authors one by one; Hugging Face copies them; the RSS listing packs them
+ * into one string with affiliations; listing pages only count them. Rows
+ * stored before ranks existed have 0, so any later list corrects them.
+ */
+export const AUTHOR_RANK = { 'arxiv-api': 5, hf: 4, 'arxiv-rss': 3, json: 2, 'listing-page': 1 } as const;
+
+/** The author rank of a parsed paper. */
+export function authorRankOf(input: Pick<PaperInput, 'authorRank' | 'source'>): number {
+  return input.authorRank ?? (input.source === 'arxiv' ? AUTHOR_RANK['arxiv-rss'] : (AUTHOR_RANK[input.source as keyof typeof AUTHOR_RANK] ?? AUTHOR_RANK.json));
 }
 
 /** The full record as printed by `--json` (always has id and firstSeenAt). */
@@ -89,10 +106,10 @@ export function isTitleId(id: string): boolean {
   return id.startsWith('title-');
 }
 
-/** Standard links for an arXiv paper, used where a source gave none. */
+/** Standard links for an arXiv paper, used where a source gave none. Hugging Face has pages only for new-style ids. */
 export function arxivUrls(arxivId: string) {
   return {
-    page: `https://huggingface.co/papers/${arxivId}`,
+    page: ARXIV_NEW.test(arxivId) ? `https://huggingface.co/papers/${arxivId}` : null,
     abs: `https://arxiv.org/abs/${arxivId}`,
     pdf: `https://arxiv.org/pdf/${arxivId}`,
   };

@@ -2,8 +2,10 @@ import { and, eq, like, sql } from 'drizzle-orm';
 import type { Database_ } from '../db/client.js';
 import { papers } from '../db/schema.js';
 import { allOf, anyOf, parseTerms } from './fts-query.js';
+import { decodeTex } from './text-normalise.js';
 import {
   arxivUrls,
+  authorRankOf,
   canonicalId,
   isTitleId,
   titleKey,
@@ -42,14 +44,27 @@ const minDate = (a: string | null, b: string | null) => (a && b ? (a < b ? a : b
 const longer = (a: string, b: string) => (b.length > a.length ? b : a);
 const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
 
+/** The author list a row keeps: a better-ranked source replaces it, an equal one with its newer list; never with nothing. */
+function authorsAfter(row: Row, input: PaperInput): Pick<Row, 'authors' | 'authorsRank'> {
+  const rank = authorRankOf(input);
+  if (input.authors.length && rank >= row.authorsRank) return { authors: input.authors, authorsRank: rank };
+  return { authors: row.authors, authorsRank: row.authorsRank };
+}
+
 /** Merges a new sighting into a stored row. First-seen time and identity never move. */
 function merge(row: Row, input: PaperInput, id: string, now: string): Partial<Row> {
   const urls = input.arxivId ? { ...arxivUrls(input.arxivId), ...dropNulls(input.urls) } : input.urls;
+  const { authors, authorsRank } = authorsAfter(row, input);
+  // Rows stored before TeX was decoded are repaired when seen again.
+  const title = decodeTex(row.title);
   return {
     id: isTitleId(row.id) && !isTitleId(id) ? id : row.id,
-    abstract: longer(row.abstract, input.abstract),
-    authors: row.authors.length >= input.authors.length ? row.authors : input.authors,
-    authorCount: row.authorCount ?? input.authorCount ?? (input.authors.length || null),
+    title,
+    titleKey: title === row.title ? row.titleKey : titleKey(title),
+    abstract: longer(decodeTex(row.abstract), input.abstract),
+    authors,
+    authorsRank,
+    authorCount: authors === row.authors ? (row.authorCount ?? input.authorCount ?? (input.authors.length || null)) : (input.authorCount ?? (authors.length || null)),
     organization: row.organization ?? input.organization,
     publishedAt: row.publishedAt ?? input.publishedAt,
     listedOn: minDate(row.listedOn, input.listedOn),
@@ -93,6 +108,7 @@ export function upsertPaper(database: Database_, input: PaperInput, now: string)
       title: input.title,
       abstract: input.abstract,
       authors: input.authors,
+      authorsRank: input.authors.length ? authorRankOf(input) : 0,
       authorCount: input.authorCount ?? (input.authors.length || null),
       organization: input.organization,
       publishedAt: input.publishedAt,
@@ -112,12 +128,30 @@ export function upsertPaper(database: Database_, input: PaperInput, now: string)
   return 'inserted';
 }
 
-/** Upserts a batch in one transaction: all of it or none of it. */
-export function upsertPapers(database: Database_, inputs: PaperInput[], now: string): ImportCounts {
+/** Papers written per transaction: small enough that the write lock is held for milliseconds, not seconds. */
+export const UPSERT_BATCH = 500;
+
+/**
+ * Upserts papers in transactions of `batchSize`, so a large import never
+ * holds SQLite's write lock for long and readers and other writers get turns
+ * in between (`afterBatch` runs between them). Input is parsed and checked
+ * before this is called; a batch is all or nothing, and a re-run after an
+ * interruption only finds the earlier batches unchanged.
+ */
+export function upsertPapers(
+  database: Database_,
+  inputs: PaperInput[],
+  now: string,
+  { batchSize = UPSERT_BATCH, afterBatch }: { batchSize?: number; afterBatch?: (done: number) => void } = {},
+): ImportCounts {
   const counts: ImportCounts = { read: inputs.length, inserted: 0, updated: 0, unchanged: 0 };
-  database.sqlite.transaction(() => {
-    for (const input of inputs) counts[upsertPaper(database, input, now)]++;
-  }).immediate();
+  const write = database.sqlite.transaction((batch: PaperInput[]) => {
+    for (const input of batch) counts[upsertPaper(database, input, now)]++;
+  });
+  for (let i = 0; i < inputs.length; i += batchSize) {
+    write.immediate(inputs.slice(i, i + batchSize));
+    afterBatch?.(Math.min(i + batchSize, inputs.length));
+  }
   return counts;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { cleanPaper } from '../paper-clean.js';
 import { arxivUrls, parseArxivId, type PaperInput } from '../paper-record.js';
 
 const isoDay = (s: string | null | undefined) => (s && /^\d{4}-\d{2}-\d{2}/.test(s) ? s.slice(0, 10) : null);
@@ -46,11 +47,12 @@ export function parseHfDaily(data: unknown, file: string): PaperInput[] {
     if (paper.withdrawnAt) return;
     const arxivId = parseArxivId(paper.id);
     const names = paper.authors.map((a) => a.name.trim()).filter(Boolean);
-    out.push({
+    out.push(cleanPaper({
       arxivId,
       id: arxivId ? undefined : `hf-${paper.id}`,
-      title: paper.title.replace(/\s+/g, ' '),
-      abstract: paper.summary.trim(),
+      title: paper.title,
+      // arXiv's hard line breaks, copied by Hugging Face, are not paragraphs.
+      abstract: paper.summary.replace(/\s+/g, ' ').trim(),
       authors: names,
       authorCount: names.length || null,
       organization: organization?.fullname ?? organization?.name ?? null,
@@ -64,7 +66,7 @@ export function parseHfDaily(data: unknown, file: string): PaperInput[] {
         code: paper.githubRepo ?? paper.projectPage ?? null,
       },
       source: 'hf',
-    });
+    }, file, `entry ${index + 1}`));
   });
   return out;
 }

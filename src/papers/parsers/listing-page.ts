@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { cleanPaper } from '../paper-clean.js';
 import type { PaperInput } from '../paper-record.js';
 import { isoDate, parseShortDate, resolveYear } from './dates.js';
 
@@ -115,7 +116,7 @@ export function parseListingPage(text: string, file: string, asOf: string): List
   const finish = (meta: Meta | null) => {
     if (!title) return;
     if (abstract.length === 0 && !meta) incomplete++;
-    else papers.push(entry(title, abstract.join('\n\n'), meta, listedOn));
+    else papers.push(cleanPaper(entry(title, abstract.join('\n\n'), meta, listedOn), file, `line ${title.line}`));
     title = null;
     abstract = [];
   };

@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { cleanPaper } from '../paper-clean.js';
 import { inputFromRecord, PaperRecord, type PaperInput } from '../paper-record.js';
 
 function validate(raw: unknown, file: string, where: string): PaperInput {
@@ -7,7 +8,7 @@ function validate(raw: unknown, file: string, where: string): PaperInput {
     const issue = parsed.error.issues[0]!;
     throw new InputError(file, where, `${issue.path.join('.') || 'record'}: ${issue.message}`);
   }
-  return inputFromRecord(parsed.data);
+  return cleanPaper(inputFromRecord(parsed.data), file, where);
 }
 
 /** Paperboy JSON: an array of paper records (or a single record). */

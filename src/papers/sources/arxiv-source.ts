@@ -1,3 +1,4 @@
+import { InputError } from '../../errors.js';
 import { parseArxivXml } from '../parsers/arxiv-atom.js';
 import type { PaperInput } from '../paper-record.js';
 import { FetchError, fetchText, type FetchOptions } from './http-fetch.js';
@@ -18,6 +19,16 @@ export async function fetchArxivCategory(
   });
   const url = `${baseUrl}/api/query?${query}`;
   const { status, body } = await fetchText(url, opts);
-  if (status !== 200) throw new FetchError(`HTTP ${status} from ${url}`, status, false);
+  if (status !== 200) throw new FetchError(`HTTP ${status} from ${url}${errorIn(body, url)}`, status, false);
   return parseArxivXml(body, url);
+}
+
+// The API explains a 400 in an Atom error entry ("incorrect id format for abc"): say what it says.
+function errorIn(body: string, url: string): string {
+  try {
+    parseArxivXml(body, url);
+    return '';
+  } catch (err) {
+    return err instanceof InputError ? `: ${err.reason}` : '';
+  }
 }
