@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
-import { AppError, fieldIssues } from './errors.js';
+import { AppError, databaseBusyError, fieldIssues, isDatabaseBusy } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RenderPage } from './web/views.js';
 import { registerRoutes, type RouteDeps } from './web/routes.js';
@@ -54,9 +54,12 @@ function errorHandler({ log, render }: AppDeps): ErrorRequestHandler {
         ? err
         : err instanceof ZodError
           ? new AppError('validation', 'Some fields are invalid.', fieldIssues(err))
-          : bodyParserError(err) ?? new AppError('internal', 'Something went wrong on our side.');
+          : isDatabaseBusy(err)
+            ? databaseBusyError()
+            : bodyParserError(err) ?? new AppError('internal', 'Something went wrong on our side.');
     if (app.status >= 500) log.error({ err, path: redactPath(req.path) }, 'request failed');
     if (res.headersSent) return;
+    if (app.retryAfterSeconds) res.set('Retry-After', String(app.retryAfterSeconds));
     if (req.path.startsWith('/api/') || req.is('application/json')) {
       res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.issues.length ? { issues: app.issues } : {}) } });
     } else {

@@ -236,7 +236,8 @@ function registerSubscriberCommands(program: Command): void {
     .description('import subscribers from CSV (columns: email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers)')
     .argument('<file>', 'CSV file')
     .option('--confirmed', 'consent was obtained elsewhere: keep statuses (default active) instead of asking each address to confirm')
-    .action(async (file: string, opts: { confirmed?: boolean }) =>
+    .option('--override-suppression', 're-add addresses that unsubscribed or bounced (recorded in their consent log); without it they are left as they are')
+    .action(async (file: string, opts: { confirmed?: boolean; overrideSuppression?: boolean }) =>
       withServices(async (s) => {
         let text: string;
         try {
@@ -245,11 +246,13 @@ function registerSubscriberCommands(program: Command): void {
           throw new InputError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code})`);
         }
         const rows = parseSubscriberCsv(text, file);
-        const counts = importSubscribers(s.database, rows, Boolean(opts.confirmed), new Date());
+        const counts = importSubscribers(s.database, rows, { confirmed: Boolean(opts.confirmed), overrideSuppression: Boolean(opts.overrideSuppression) }, new Date());
         const bar = progressBar('sending confirmations', counts.confirmationsQueued);
         await s.outbound.run();
         bar.stop();
         out(`${rows.length} rows: ${counts.added} added, ${counts.updated} updated, ${counts.confirmationsQueued} confirmation emails queued`);
+        if (counts.suppressed) out(`${counts.suppressed} unsubscribed or bounced addresses left as they are (--override-suppression re-adds them)`);
+        if (counts.overridden) out(`${counts.overridden} unsubscribed or bounced addresses re-added (--override-suppression)`);
       }),
     );
   subs

@@ -26,6 +26,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly issues: FieldIssue[] = [],
+    /** Seconds for a Retry-After header (503 answers). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -54,4 +56,18 @@ export function fieldIssues(err: ZodError): FieldIssue[] {
 /** AppError for a zod failure at an edge. */
 export function validationError(err: ZodError): AppError {
   return new AppError('validation', 'Some fields are invalid.', fieldIssues(err));
+}
+
+/** Whether an error is SQLite's "database is locked/busy": another connection held the write lock past the busy timeout. */
+export function isDatabaseBusy(err: unknown): boolean {
+  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+}
+
+/** Seconds a client is asked to wait when the database is busy. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/** The answer to a request that found the database busy: 503 with Retry-After, not a 500. */
+export function databaseBusyError(): AppError {
+  return new AppError('unavailable', 'Paperboy is busy right now. Please try again in a few seconds.', [], BUSY_RETRY_AFTER_SECONDS);
 }

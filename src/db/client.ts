@@ -49,6 +49,8 @@ export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: s
     .map((name) => ({ version: Number(name.slice(0, 4)), name, sql: readFileSync(`${dir}/${name}`, 'utf8') }));
 }
 
+const FK_OFF = '-- migrate: foreign_keys=off';
+
 /** Applies pending migrations, each in its own transaction; returns the names applied. */
 export function migrate(sqlite: Sqlite, dir = MIGRATIONS_DIR): string[] {
   sqlite.exec(
@@ -60,11 +62,24 @@ export function migrate(sqlite: Sqlite, dir = MIGRATIONS_DIR): string[] {
     const done = sqlite.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
     if (done) return;
     sqlite.exec(m.sql);
+    const broken = m.sql.startsWith(FK_OFF) ? (sqlite.pragma('foreign_key_check') as unknown[]) : [];
+    if (broken.length) throw new Error(`migration ${m.name} left ${broken.length} rows with a broken foreign key`);
     sqlite
       .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
       .run(m.version, m.name, new Date().toISOString());
     applied.push(m.name);
   });
-  for (const m of listMigrations(dir)) apply.immediate(m);
+  for (const m of listMigrations(dir)) {
+    // A migration that rebuilds a referenced table (SQLite's documented table
+    // rebuild) needs foreign keys off, else DROP TABLE cascades into its children;
+    // the pragma is ignored inside a transaction, so it is set around it here.
+    const fkOff = m.sql.startsWith(FK_OFF) && sqlite.pragma('foreign_keys', { simple: true }) === 1;
+    if (fkOff) sqlite.pragma('foreign_keys = OFF');
+    try {
+      apply.immediate(m);
+    } finally {
+      if (fkOff) sqlite.pragma('foreign_keys = ON');
+    }
+  }
   return applied;
 }

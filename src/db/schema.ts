@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 // Mirrors migrations/*.sql (the migrations are the source of truth; a test
@@ -32,7 +33,7 @@ export const papers = sqliteTable('papers', {
 });
 
 export const subscribers = sqliteTable('subscribers', {
-  id: integer('id').primaryKey(),
+  id: integer('id').primaryKey({ autoIncrement: true }),
   email: text('email').notNull().unique(),
   status: text('status', { enum: ['pending', 'active', 'paused', 'unsubscribed', 'bounced'] }).notNull(),
   topics: jsonList('topics'),
@@ -48,6 +49,10 @@ export const subscribers = sqliteTable('subscribers', {
   updatedAt: text('updated_at').notNull(),
   confirmedAt: text('confirmed_at'),
   unsubscribedAt: text('unsubscribed_at'),
+  // Random and never reused; every signed link names the subscriber by it (the database fills it in).
+  linkKey: text('link_key').notNull().default(sql`(lower(hex(randomblob(16))))`),
+  legacyLinks: integer('legacy_links', { mode: 'boolean' }).notNull().default(false),
+  requestedPrefs: text('requested_prefs', { mode: 'json' }).$type<Record<string, unknown>>(),
 });
 
 export const consentEvents = sqliteTable('consent_events', {

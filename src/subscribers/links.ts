@@ -1,32 +1,36 @@
 import type { Database_ } from '../db/client.js';
 import { AppError } from '../errors.js';
-import { findById, type Subscriber } from './subscriber-repo.js';
+import { findById, findByLinkKey, type Subscriber } from './subscriber-repo.js';
 import { signToken, verifyToken, type TokenPurpose } from './tokens.js';
 
 export const CONFIRM_TTL_MS = 7 * 24 * 3600 * 1000;
 
+type LinkSubject = Pick<Subscriber, 'linkKey' | 'tokenVersion'>;
+
 /** Signed, purpose-bound links for one Paperboy instance. */
 export function createLinks(secret: string, publicUrl: string) {
-  const token = (s: Pick<Subscriber, 'id' | 'tokenVersion'>, purpose: TokenPurpose, expires = 0, extra = '') =>
-    signToken(secret, { subscriberId: s.id, purpose, version: s.tokenVersion, expires, extra });
+  const token = (s: LinkSubject, purpose: TokenPurpose, expires = 0, extra = '') =>
+    signToken(secret, { key: s.linkKey, purpose, version: s.tokenVersion, expires, extra });
+  const invalid = () => new AppError('invalid_token', 'This link is no longer valid. Use the link in your most recent email from Paperboy.');
 
   return {
     token,
     /** Confirmation link; expires after 7 days. */
-    confirmUrl: (s: Subscriber, now: Date) =>
+    confirmUrl: (s: LinkSubject, now: Date) =>
       `${publicUrl}/confirm/${token(s, 'confirm', Math.floor((now.getTime() + CONFIRM_TTL_MS) / 1000))}`,
     /** Preferences link; no expiry, revoked by bumping the token version. */
-    manageUrl: (s: Pick<Subscriber, 'id' | 'tokenVersion'>) => `${publicUrl}/manage/${token(s, 'manage')}`,
+    manageUrl: (s: LinkSubject) => `${publicUrl}/manage/${token(s, 'manage')}`,
     /** Unsubscribe link; never expires. */
-    unsubscribeUrl: (s: Pick<Subscriber, 'id' | 'tokenVersion'>) => `${publicUrl}/unsubscribe/${token(s, 'unsubscribe')}`,
+    unsubscribeUrl: (s: LinkSubject) => `${publicUrl}/unsubscribe/${token(s, 'unsubscribe')}`,
     /** "View in browser" link of one delivered digest. */
-    digestUrl: (s: Pick<Subscriber, 'id' | 'tokenVersion'>, periodKey: string) =>
-      `${publicUrl}/digest/${token(s, 'digest', 0, periodKey)}`,
+    digestUrl: (s: LinkSubject, periodKey: string) => `${publicUrl}/digest/${token(s, 'digest', 0, periodKey)}`,
 
     /**
-     * The subscriber a token names, or a friendly AppError. Unsubscribe tokens of
-     * older versions still work (unsubscribe links must never stop working);
-     * every other purpose needs the current version.
+     * The subscriber a token names, or a friendly AppError. A token names its
+     * subscriber by a random key that dies with the row, so a deleted reader's
+     * links never reach whoever signs up next. Unsubscribe tokens of older
+     * versions still work (unsubscribe links must never stop working); every
+     * other purpose needs the current version.
      */
     resolve(database: Database_, raw: unknown, purpose: TokenPurpose, now: Date): { subscriber: Subscriber; extra: string } {
       const check = verifyToken(secret, raw, now.getTime());
@@ -39,11 +43,15 @@ export function createLinks(secret: string, publicUrl: string) {
         );
       }
       const { claims } = check;
-      const subscriber = claims.purpose === purpose ? findById(database, claims.subscriberId) : undefined;
-      const versionOk = subscriber && (purpose === 'unsubscribe' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion);
-      if (!subscriber || !versionOk) {
-        throw new AppError('invalid_token', 'This link is no longer valid. Use the link in your most recent email from Paperboy.');
-      }
+      if (claims.purpose !== purpose) throw invalid();
+      const { key, legacyId } = claims.subject;
+      // Id-named links were signed before link keys existed (migration 0003): only an
+      // unsubscribe link, and only for a row that existed then, whose id was never reused since.
+      const subscriber =
+        key !== undefined ? findByLinkKey(database, key) : purpose === 'unsubscribe' ? findById(database, legacyId) : undefined;
+      if (!subscriber || (key === undefined && !subscriber.legacyLinks)) throw invalid();
+      const versionOk = purpose === 'unsubscribe' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;
+      if (!versionOk) throw invalid();
       return { subscriber, extra: claims.extra };
     },
   };

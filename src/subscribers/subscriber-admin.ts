@@ -8,6 +8,7 @@ import {
   insertSubscriber,
   logConsent,
   updateSubscriber,
+  type Subscriber,
   type SubscriberStatus,
 } from './subscriber-repo.js';
 import type { Preferences } from './subscription-input.js';
@@ -26,26 +27,53 @@ export function addSubscriber(database: Database_, email: string, prefs: Prefere
     .immediate();
 }
 
+/** How `subscribers import` treats rows. */
+export interface ImportOptions {
+  /** Consent was obtained elsewhere: rows keep their status (default active) instead of being asked to confirm. */
+  confirmed: boolean;
+  /** Re-add addresses that unsubscribed or bounced (logged in the consent log as suppression_overridden). */
+  overrideSuppression?: boolean;
+}
+
+/** Whether a row must not be mailed or re-activated by an import: unsubscribed, bounced, or asked back but not confirmed. */
+export function isSuppressed(s: Pick<Subscriber, 'status' | 'unsubscribedAt'>): boolean {
+  return s.status === 'unsubscribed' || s.status === 'bounced' || (s.status === 'pending' && s.unsubscribedAt !== null);
+}
+
 /**
  * Imports validated CSV rows in one transaction. With `confirmed`, rows keep
  * their status (default active); without it, everyone not unsubscribed or
- * bounced becomes pending and is asked to confirm.
+ * bounced becomes pending and is asked to confirm. An address that unsubscribed
+ * or bounced is left exactly as it is (status, preferences, no mail) unless
+ * `overrideSuppression` is given; a file may always mark rows unsubscribed or bounced.
  */
-export function importSubscribers(database: Database_, rows: CsvSubscriber[], confirmed: boolean, now: Date) {
+export function importSubscribers(database: Database_, rows: CsvSubscriber[], options: ImportOptions, now: Date) {
+  const { confirmed, overrideSuppression = false } = options;
   const at = now.toISOString();
-  const counts = { added: 0, updated: 0, confirmationsQueued: 0 };
+  const counts = { added: 0, updated: 0, suppressed: 0, overridden: 0, confirmationsQueued: 0 };
+  const method = confirmed ? 'csv-confirmed' : 'csv';
   database.sqlite
     .transaction(() => {
       for (const row of rows) {
-        const suppressed = row.status === 'unsubscribed' || row.status === 'bounced';
-        const status: SubscriberStatus = suppressed ? row.status! : confirmed ? (row.status ?? 'active') : 'pending';
+        const fileSuppresses = row.status === 'unsubscribed' || row.status === 'bounced';
         const existing = findByEmail(database, row.email);
+        const override = Boolean(existing && isSuppressed(existing) && !fileSuppresses);
+        if (override && !overrideSuppression) {
+          counts.suppressed++;
+          continue;
+        }
+        const status: SubscriberStatus = fileSuppresses ? row.status! : confirmed ? (row.status ?? 'active') : 'pending';
+        const patch = { ...row.preferences, status, requestedPrefs: null, confirmedAt: existing?.confirmedAt ?? (status === 'active' ? at : null) };
         const s = existing
-          ? updateSubscriber(database, existing.id, { ...row.preferences, status, confirmedAt: existing.confirmedAt ?? (status === 'active' ? at : null) }, at)
+          ? updateSubscriber(database, existing.id, override ? { ...patch, unsubscribedAt: null } : patch, at)
           : insertSubscriber(database, row.email, status, row.preferences, at);
         counts[existing ? 'updated' : 'added']++;
-        logConsent(database, s.id, `imported_${status}`, { method: confirmed ? 'csv-confirmed' : 'csv' }, at);
-        if (status === 'pending' && existing?.status !== 'pending') {
+        if (override) {
+          counts.overridden++;
+          logConsent(database, s.id, `suppression_overridden_${existing!.status}`, { method: `${method}-override-suppression` }, at);
+        }
+        logConsent(database, s.id, `imported_${status}`, { method }, at);
+        if (status === 'pending' && (existing?.status !== 'pending' || override)) {
           enqueueMail(database, 'confirm', s.id, s.email, at);
           counts.confirmationsQueued++;
         }

@@ -2,6 +2,7 @@ import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { preparedOnce, type Database_ } from '../db/client.js';
 import { consentEvents, outboundMail, subscribers } from '../db/schema.js';
 import type { Preferences } from './subscription-input.js';
+import { withQueuedUnsubscribes } from './unsubscribe-queue.js';
 
 export type Subscriber = typeof subscribers.$inferSelect;
 export type SubscriberStatus = Subscriber['status'];
@@ -42,6 +43,13 @@ export function findById(database: Database_, id: number): Subscriber | undefine
   return preparedOnce(database, 'subscriberById', (db) => db.select().from(subscribers).where(eq(subscribers.id, sql.placeholder('id'))).prepare()).get({ id });
 }
 
+/** Subscriber by link key (the random, never reused key every signed link names). */
+export function findByLinkKey(database: Database_, key: string): Subscriber | undefined {
+  return preparedOnce(database, 'subscriberByLinkKey', (db) =>
+    db.select().from(subscribers).where(eq(subscribers.linkKey, sql.placeholder('key'))).prepare(),
+  ).get({ key });
+}
+
 /** Every subscriber, oldest first, optionally of some statuses. */
 export function listSubscribers({ db }: Database_, statuses?: SubscriberStatus[]): Subscriber[] {
   const q = db.select().from(subscribers);
@@ -56,9 +64,14 @@ export function subscriberSchedules(database: Database_, status: SubscriberStatu
   return rows as Pick<Subscriber, 'id' | 'frequency' | 'weekday' | 'hour' | 'timezone' | 'confirmedAt'>[];
 }
 
-/** Subscribers by id, in id order. */
-export function subscribersByIds({ db }: Database_, ids: number[]): Subscriber[] {
-  return ids.length ? db.select().from(subscribers).where(inArray(subscribers.id, ids)).orderBy(asc(subscribers.id)).all() : [];
+/**
+ * Subscribers by id, in id order. Readers whose unsubscribe is still waiting in
+ * the unsubscribe queue (the database was busy when they clicked) come back as
+ * unsubscribed, so a digest run never mails them.
+ */
+export function subscribersByIds(database: Database_, ids: number[]): Subscriber[] {
+  const rows = ids.length ? database.db.select().from(subscribers).where(inArray(subscribers.id, ids)).orderBy(asc(subscribers.id)).all() : [];
+  return withQueuedUnsubscribes(database, rows);
 }
 
 /** Creates a subscriber and returns it. */

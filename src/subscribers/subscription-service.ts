@@ -1,18 +1,20 @@
 import type { Database_ } from '../db/client.js';
-import { AppError } from '../errors.js';
+import { AppError, isDatabaseBusy } from '../errors.js';
 import { maskEmail, type Logger } from '../logger.js';
 import type { Links } from './links.js';
 import {
   countMailSince,
   enqueueMail,
   findByEmail,
+  findByLinkKey,
   insertSubscriber,
   logConsent,
   updateSubscriber,
   type ConsentContext,
   type Subscriber,
 } from './subscriber-repo.js';
-import type { Preferences } from './subscription-input.js';
+import { Preferences } from './subscription-input.js';
+import { forgetQueued, queuedUnsubscribes, queueUnsubscribe, stillQueued, withQueuedUnsubscribes } from './unsubscribe-queue.js';
 
 /** At most this many confirmation / manage emails per address per 24 h. */
 export const MAIL_CAP_PER_DAY = 3;
@@ -25,6 +27,25 @@ export interface SubscriptionDeps {
   /** Wakes the outbound mail worker (never awaited by the request). */
   kickOutbound: () => void;
 }
+
+/** How long a reader's unsubscribe waits for the write lock before it is queued instead. */
+export const UNSUBSCRIBE_BUSY_WAIT_MS = 1000;
+const DRAIN_RETRY_MS = 5000;
+
+/** Runs `fn` with the connection's busy timeout lowered to at most `ms` (synchronous, so nothing else sees it). */
+function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => T): T {
+  const before = sqlite.pragma('busy_timeout', { simple: true }) as number;
+  if (before <= ms) return fn();
+  sqlite.pragma(`busy_timeout = ${ms}`);
+  try {
+    return fn();
+  } finally {
+    sqlite.pragma(`busy_timeout = ${before}`);
+  }
+}
+
+/** What `requestConfirmation` did: mailed a confirmation, hit the daily cap, or refused (bounced). */
+export type ConfirmationRequest = 'mailed' | 'capped' | 'suppressed';
 
 /** Subscribe, confirm, change preferences, pause, unsubscribe. */
 export function createSubscriptionService({ database, links, log, kickOutbound }: SubscriptionDeps) {
@@ -41,10 +62,62 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
     return true;
   }
 
+  /**
+   * Double opt-in for an existing row that is not receiving digests: it becomes
+   * pending (an unsubscribed row keeps its unsubscribed_at, so imports still
+   * treat it as suppressed) and gets a confirmation link. Requested preferences
+   * wait on the row and replace the stored ones only when the link is clicked.
+   * Bounced addresses get no mail from a reader-facing action.
+   */
+  function requestConfirmation(s: Subscriber, requested: Preferences | null, event: string, ctx: ConsentContext, now: Date): ConfirmationRequest {
+    if (s.status === 'bounced') {
+      log.info({ subscriber: s.id }, 'subscription request for a bounced address ignored');
+      return 'suppressed';
+    }
+    const at = now.toISOString();
+    const updated = updateSubscriber(database, s.id, { status: 'pending', ...(requested ? { requestedPrefs: requested } : {}) }, at);
+    logConsent(database, s.id, event, ctx, at);
+    return queueMail('confirm', updated, now) ? 'mailed' : 'capped';
+  }
+
+  /** Applies queued unsubscribes to the database; returns how many; throws SQLITE_BUSY when it is still locked. */
+  function drainQueue(now = new Date()): number {
+    const queued = queuedUnsubscribes(database);
+    for (const e of queued) {
+      withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
+        tx(() => {
+          const s = findByLinkKey(database, e.linkKey);
+          // A deleted reader, or one who confirmed a new subscription after clicking: nothing to do.
+          if (s && stillQueued(s, e)) unsubscribeSubscriber(database, s, e, new Date(e.at));
+        }),
+      );
+      forgetQueued(database, [e]);
+    }
+    if (queued.length) log.info({ applied: queued.length, at: now.toISOString() }, 'queued unsubscribes applied');
+    return queued.length;
+  }
+
+  let drainTimer: NodeJS.Timeout | null = null;
+  /** Drains now if it can; while the database stays busy, tries again every few seconds. */
+  function drainSoon(): void {
+    drainTimer = null;
+    try {
+      drainQueue();
+    } catch (err) {
+      if (!isDatabaseBusy(err)) return void log.error({ err }, 'draining the unsubscribe queue failed');
+      drainTimer = setTimeout(drainSoon, DRAIN_RETRY_MS);
+      drainTimer.unref();
+    }
+  }
+  // A process that stopped with unsubscribes still queued applies them at the next start.
+  drainSoon();
+
   return {
     /**
      * A signup. The caller answers the same whatever happens here (no enumeration):
-     * new or lapsed addresses get a confirmation email, active ones a manage email.
+     * new addresses get a confirmation email, active ones a manage email, pending
+     * and unsubscribed ones a confirmation (their stored preferences change only
+     * when it is clicked), bounced ones nothing.
      */
     subscribe(email: string, prefs: Preferences, ctx: ConsentContext, now: Date): void {
       const at = now.toISOString();
@@ -56,15 +129,12 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
           return queueMail('confirm', s, now);
         }
         if (existing.status === 'active' || existing.status === 'paused') return queueMail('manage', existing, now);
-        // Pending, unsubscribed or bounced: take the new preferences and ask for confirmation again.
-        const s = updateSubscriber(database, existing.id, { ...prefs, status: 'pending' }, at);
-        logConsent(database, s.id, 'subscribe_requested', ctx, at);
-        return queueMail('confirm', s, now);
+        return requestConfirmation(existing, prefs, 'subscribe_requested', ctx, now) === 'mailed';
       });
       if (queued) kickOutbound();
     },
 
-    /** Double opt-in: a pending subscriber becomes active. Confirming twice is harmless. */
+    /** Double opt-in: a pending subscriber becomes active, with the preferences it asked for. Confirming twice is harmless. */
     confirm(token: string, ctx: ConsentContext, now: Date): Subscriber {
       return tx(() => {
         const { subscriber } = links.resolve(database, token, 'confirm', now);
@@ -74,17 +144,20 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
         }
         const at = now.toISOString();
         logConsent(database, subscriber.id, 'confirmed', ctx, at);
-        return updateSubscriber(database, subscriber.id, { status: 'active', confirmedAt: at, unsubscribedAt: null }, at);
+        const requested = Preferences.safeParse(subscriber.requestedPrefs);
+        const prefs = subscriber.requestedPrefs && requested.success ? requested.data : {};
+        return updateSubscriber(database, subscriber.id, { ...prefs, requestedPrefs: null, status: 'active', confirmedAt: at, unsubscribedAt: null }, at);
       });
     },
 
-    /** The subscriber behind a confirmation link (for showing the confirm page). */
+    /** The subscriber behind a confirmation link (for showing the confirm page), with the preferences it would get. */
     forConfirm(token: string, now: Date): Subscriber {
       const { subscriber } = links.resolve(database, token, 'confirm', now);
       if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') {
         throw new AppError('invalid_token', 'This confirmation link is no longer valid. Subscribe again from the start page.');
       }
-      return subscriber;
+      const requested = Preferences.safeParse(subscriber.requestedPrefs);
+      return subscriber.requestedPrefs && requested.success ? { ...subscriber, ...requested.data } : subscriber;
     },
 
     /** The subscriber behind a manage link (for showing the preferences page). */
@@ -92,9 +165,9 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       return links.resolve(database, token, 'manage', now).subscriber;
     },
 
-    /** The subscriber behind an unsubscribe link. */
+    /** The subscriber behind an unsubscribe link, as it is once queued unsubscribes are applied. */
     forUnsubscribe(token: string, now: Date): Subscriber {
-      return links.resolve(database, token, 'unsubscribe', now).subscriber;
+      return withQueuedUnsubscribes(database, [links.resolve(database, token, 'unsubscribe', now).subscriber])[0]!;
     },
 
     /** Saves new preferences from the manage page. */
@@ -105,32 +178,61 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       });
     },
 
-    /** Pause, resume or resubscribe from the manage page. */
-    setStatus(token: string, action: 'pause' | 'resume' | 'resubscribe', ctx: ConsentContext, now: Date): Subscriber {
+    /** Pause or resume from the manage page (a paused reader has confirmed; resuming needs no new opt-in). */
+    setStatus(token: string, action: 'pause' | 'resume', now: Date): Subscriber {
       return tx(() => {
         const { subscriber } = links.resolve(database, token, 'manage', now);
         const at = now.toISOString();
-        if (action === 'pause') {
-          if (subscriber.status !== 'active') return subscriber;
-          return updateSubscriber(database, subscriber.id, { status: 'paused' }, at);
-        }
-        if (subscriber.status === 'active') return subscriber;
-        // A manage link proves control of the mailbox, so no second opt-in is needed.
-        if (subscriber.status !== 'paused') logConsent(database, subscriber.id, 'resubscribed', ctx, at);
-        return updateSubscriber(database, subscriber.id, { status: 'active', unsubscribedAt: null, confirmedAt: subscriber.confirmedAt ?? at }, at);
+        if (action === 'pause') return subscriber.status === 'active' ? updateSubscriber(database, subscriber.id, { status: 'paused' }, at) : subscriber;
+        return subscriber.status === 'paused' ? updateSubscriber(database, subscriber.id, { status: 'active' }, at) : subscriber;
       });
     },
 
     /**
+     * "Subscribe again" from the manage or unsubscribe page: never re-activates
+     * directly (an old link may be in someone else's hands); it mails a fresh
+     * confirmation to the address, and the reader stays unsubscribed until it is clicked.
+     */
+    resubscribe(token: string, purpose: 'manage' | 'unsubscribe', ctx: ConsentContext, now: Date): { subscriber: Subscriber; outcome: ConfirmationRequest | 'active' } {
+      const result = tx(() => {
+        const { subscriber } = links.resolve(database, token, purpose, now);
+        if (subscriber.status === 'active' || subscriber.status === 'paused') return { subscriber, outcome: 'active' as const };
+        const outcome = requestConfirmation(subscriber, null, 'resubscribe_requested', ctx, now);
+        return { subscriber, outcome };
+      });
+      if (result.outcome === 'mailed') kickOutbound();
+      return result;
+    },
+
+    /**
      * Unsubscribes at once (page button, RFC 8058 one-click, CLI). Bumps the token
-     * version so old manage and confirm links stop working; unsubscribe links keep working.
+     * version so old manage and confirm links stop working; unsubscribe links keep
+     * working. When the database stays locked past UNSUBSCRIBE_BUSY_WAIT_MS the
+     * request is queued durably instead (see unsubscribe-queue.ts) and still succeeds.
      */
     unsubscribe(token: string, ctx: ConsentContext, now: Date): Subscriber {
-      return tx(() => {
+      try {
+        return withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
+          tx(() => unsubscribeSubscriber(database, links.resolve(database, token, 'unsubscribe', now).subscriber, ctx, now)),
+        );
+      } catch (err) {
+        if (!isDatabaseBusy(err)) throw err;
+        // Reading still works under another connection's write lock (WAL).
         const { subscriber } = links.resolve(database, token, 'unsubscribe', now);
-        return unsubscribeSubscriber(database, subscriber, ctx, now);
-      });
+        if (subscriber.status === 'unsubscribed') return subscriber;
+        const entry = { linkKey: subscriber.linkKey, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, at: now.toISOString() };
+        if (!queueUnsubscribe(database, entry)) throw err;
+        log.warn({ subscriber: subscriber.id }, 'database busy: unsubscribe queued');
+        if (!drainTimer) {
+          drainTimer = setTimeout(drainSoon, DRAIN_RETRY_MS);
+          drainTimer.unref();
+        }
+        return { ...subscriber, status: 'unsubscribed', unsubscribedAt: entry.at };
+      }
     },
+
+    /** Applies queued unsubscribes now (digest runs and tests); throws SQLITE_BUSY while the database is locked. */
+    drainUnsubscribeQueue: drainQueue,
 
     /** Revokes every link sent so far (e.g. after a digest was forwarded). */
     resetLinks(token: string, now: Date): Subscriber {
@@ -148,5 +250,5 @@ export function unsubscribeSubscriber(database: Database_, s: Subscriber, ctx: C
   if (s.status === 'unsubscribed') return s;
   const at = now.toISOString();
   logConsent(database, s.id, 'unsubscribed', ctx, at);
-  return updateSubscriber(database, s.id, { status: 'unsubscribed', unsubscribedAt: at, tokenVersion: s.tokenVersion + 1 }, at);
+  return updateSubscriber(database, s.id, { status: 'unsubscribed', unsubscribedAt: at, requestedPrefs: null, tokenVersion: s.tokenVersion + 1 }, at);
 }

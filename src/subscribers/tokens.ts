@@ -4,9 +4,17 @@ import { z } from 'zod';
 export const TokenPurpose = z.enum(['confirm', 'manage', 'unsubscribe', 'digest']);
 export type TokenPurpose = z.infer<typeof TokenPurpose>;
 
+/**
+ * Whom a token names: the subscriber's random link key (never reused, so a
+ * link can never pass to another person), or, for links signed before link
+ * keys existed, a bare subscriber id (see `resolve` in links.ts for where
+ * those are still accepted).
+ */
+export type TokenSubject = { key: string; legacyId?: undefined } | { key?: undefined; legacyId: number };
+
 /** What a valid token names. */
 export interface TokenClaims {
-  subscriberId: number;
+  subject: TokenSubject;
   purpose: TokenPurpose;
   version: number;
   /** Unix seconds; 0 = never expires (unsubscribe links must keep working). */
@@ -18,18 +26,22 @@ export interface TokenClaims {
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
+// A key subject is "k" + the key; a legacy subject is all digits.
+const KEY_SUBJECT = /^k([0-9A-Za-z_-]{16,64})$/;
+const LEGACY_SUBJECT = /^[0-9]{1,15}$/;
 
 function mac(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`paperboy-token:${payload}`).digest();
 }
 
-/** Signs claims: `<base64url payload>.<base64url HMAC-SHA256>`. */
-export function signToken(secret: string, c: TokenClaims): string {
-  const payload = b64([c.subscriberId, c.purpose, c.version, c.expires, c.extra].join('|'));
+/** Signs claims: `<base64url payload>.<base64url HMAC-SHA256>`; the MAC covers key, purpose, version, expiry and extra. */
+export function signToken(secret: string, c: Omit<TokenClaims, 'subject'> & { key: string }): string {
+  if (!KEY_SUBJECT.test(`k${c.key}`)) throw new Error('a link key is 16-64 characters of [0-9A-Za-z_-]');
+  const payload = b64([`k${c.key}`, c.purpose, c.version, c.expires, c.extra].join('|'));
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
-/** Verifies signature (in constant time), shape and expiry. The caller checks the version against the subscriber. */
+/** Verifies signature (in constant time), shape and expiry. The caller checks subject and version against the subscriber. */
 export function verifyToken(secret: string, token: unknown, nowMs: number): TokenCheck {
   if (typeof token !== 'string' || token.length > 512) return { ok: false, reason: 'malformed' };
   const [payload, sig, more] = token.split('.');
@@ -37,10 +49,12 @@ export function verifyToken(secret: string, token: unknown, nowMs: number): Toke
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
-  const [id, purpose, version, expires, ...extra] = Buffer.from(payload, 'base64url').toString().split('|');
+  const [who = '', purpose, version, expires, ...extra] = Buffer.from(payload, 'base64url').toString().split('|');
   const parsedPurpose = TokenPurpose.safeParse(purpose);
-  const claims = { subscriberId: Number(id), version: Number(version), expires: Number(expires) };
-  if (!parsedPurpose.success || !Object.values(claims).every(Number.isSafeInteger)) return { ok: false, reason: 'malformed' };
-  if (claims.expires !== 0 && claims.expires * 1000 < nowMs) return { ok: false, reason: 'expired' };
-  return { ok: true, claims: { ...claims, purpose: parsedPurpose.data, extra: extra.join('|') } };
+  const numbers = { version: Number(version), expires: Number(expires) };
+  const key = KEY_SUBJECT.exec(who)?.[1];
+  const subject: TokenSubject | null = key ? { key } : LEGACY_SUBJECT.test(who) ? { legacyId: Number(who) } : null;
+  if (!subject || !parsedPurpose.success || !Object.values(numbers).every(Number.isSafeInteger)) return { ok: false, reason: 'malformed' };
+  if (numbers.expires !== 0 && numbers.expires * 1000 < nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, claims: { subject, ...numbers, purpose: parsedPurpose.data, extra: extra.join('|') } };
 }

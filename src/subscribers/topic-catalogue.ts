@@ -215,3 +215,15 @@ export function describeInterests(s: { topics: string[]; keywords: string[] }): 
   if (names.length <= 3) return names.join(names.length === 2 ? ' and ' : ', ').replace(/, ([^,]*)$/, ' and $1');
   return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
 }
+
+/**
+ * The same summary without quoting typed keywords ("Diffusion & flow models and
+ * 2 keywords of your own"): for confirmation mail and pages, which reach an
+ * address before its owner chose anything, so must not carry a requester's text.
+ */
+export function describeInterestsUnquoted(s: { topics: string[]; keywords: string[] }): string {
+  const names = s.topics.map((t) => findTopic(t)?.name ?? 'a topic');
+  if (s.keywords.length) names.push(`${s.keywords.length} ${s.keywords.length === 1 ? 'keyword' : 'keywords'} of your own`);
+  if (names.length <= 3) return names.join(names.length === 2 ? ' and ' : ', ').replace(/, ([^,]*)$/, ' and $1');
+  return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+}

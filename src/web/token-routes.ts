@@ -2,7 +2,8 @@ import type { Express, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 import { Preferences, fromForm } from '../subscribers/subscription-input.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
-import { describeInterests } from '../subscribers/topic-catalogue.js';
+import { describeInterestsUnquoted } from '../subscribers/topic-catalogue.js';
+import type { ConfirmationRequest } from '../subscribers/subscription-service.js';
 import { formView } from './form-view.js';
 import type { RateLimits } from './rate-limits.js';
 import type { RouteDeps } from './routes.js';
@@ -14,6 +15,13 @@ const STATUS_LABELS: Record<Subscriber['status'], string> = {
   paused: 'paused',
   unsubscribed: 'unsubscribed',
   bounced: 'stopped (mail to this address bounced)',
+};
+
+const RESUBSCRIBE_NOTICE: Record<ConfirmationRequest | 'active', (email: string) => string> = {
+  mailed: (email) => `We sent a confirmation link to ${email}. Digests start again only after you click it.`,
+  capped: () => 'Paperboy already sent several emails to this address today. Use the most recent confirmation link, or try again tomorrow.',
+  suppressed: () => 'Mail to this address bounced, so Paperboy stopped sending to it and cannot send a confirmation. Ask whoever runs this Paperboy to re-enable it.',
+  active: () => 'This address already gets digests.',
 };
 
 // RFC 8058 one-click: a POST whose body is "List-Unsubscribe=One-Click"
@@ -37,6 +45,7 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       status: s.status,
       statusLabel: STATUS_LABELS[s.status],
       inactive: s.status === 'unsubscribed' || s.status === 'bounced' || s.status === 'pending',
+      canResubscribe: s.status === 'unsubscribed' || s.status === 'pending',
       unsubscribeUrl: links.unsubscribeUrl(s),
       notice,
       form: formView(values ?? s, issues),
@@ -46,7 +55,7 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     pageNoStore(res);
     const s = subscriptions.forConfirm(token(req), new Date());
     const done = s.status === 'active' || s.status === 'paused';
-    res.send(render('confirm', { title: 'Confirm', done, interests: describeInterests(s), manageUrl: links.manageUrl(s) }));
+    res.send(render('confirm', { title: 'Confirm', done, interests: describeInterestsUnquoted(s), manageUrl: links.manageUrl(s) }));
   });
 
   app.post('/confirm/:token', limits.tokens, (req, res) => {
@@ -66,10 +75,13 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     const body = (req.body ?? {}) as Record<string, unknown>;
     const action = String(body.action ?? 'save');
     const ctx = consentContext(req, 'web');
-    if (action === 'pause' || action === 'resume' || action === 'resubscribe') {
-      const s = subscriptions.setStatus(token(req), action, ctx, now);
-      const notice = { pause: 'Digests are paused. Resume whenever you like.', resume: 'Digests are back on.', resubscribe: 'Welcome back: digests are on again.' }[action];
-      return void res.send(managePage(s, notice));
+    if (action === 'pause' || action === 'resume') {
+      const s = subscriptions.setStatus(token(req), action, now);
+      return void res.send(managePage(s, action === 'pause' ? 'Digests are paused. Resume whenever you like.' : 'Digests are back on.'));
+    }
+    if (action === 'resubscribe') {
+      const { subscriber, outcome } = subscriptions.resubscribe(token(req), 'manage', ctx, now);
+      return void res.send(managePage(subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber.email)));
     }
     if (action === 'reset-links') {
       const s = subscriptions.resetLinks(token(req), now);
@@ -87,13 +99,17 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     res.send(managePage(s, 'Preferences saved.'));
   });
 
+  // The unsubscribe pages never show a manage link: unsubscribe links of every
+  // version work, so one would hand out the current manage link to anyone
+  // holding an old digest and bypass "Invalidate old links". "Subscribe again"
+  // posts back to the link the reader already has, and only mails a confirmation.
+  const resubscribeAction = (req: Request) => `/unsubscribe/${encodeURIComponent(token(req))}/resubscribe`;
+
   app.get('/unsubscribe/:token', limits.tokens, (req, res) => {
     pageNoStore(res);
     const s = subscriptions.forUnsubscribe(token(req), new Date());
-    if (s.status === 'unsubscribed') {
-      return void res.send(render('unsubscribe', { title: 'Unsubscribed', done: true, email: s.email, manageUrl: links.manageUrl(s) }));
-    }
-    res.send(render('unsubscribe', { title: 'Unsubscribe', email: s.email, manageUrl: links.manageUrl(s) }));
+    const done = s.status === 'unsubscribed';
+    res.send(render('unsubscribe', { title: done ? 'Unsubscribed' : 'Unsubscribe', done, email: s.email, resubscribeAction: resubscribeAction(req) }));
   });
 
   // No rate limit and no CSRF token here: mailbox providers POST one-click
@@ -103,6 +119,12 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     const oneClick = isOneClick(req);
     const s = subscriptions.unsubscribe(token(req), consentContext(req, oneClick ? 'one-click' : 'web'), new Date());
     if (oneClick) return void res.type('text/plain').send('Unsubscribed.');
-    res.send(render('unsubscribe', { title: 'Unsubscribed', done: true, email: s.email, manageUrl: links.manageUrl(s) }));
+    res.send(render('unsubscribe', { title: 'Unsubscribed', done: true, email: s.email, resubscribeAction: resubscribeAction(req) }));
+  });
+
+  app.post('/unsubscribe/:token/resubscribe', limits.tokens, (req, res) => {
+    pageNoStore(res);
+    const { subscriber, outcome } = subscriptions.resubscribe(token(req), 'unsubscribe', consentContext(req, 'web'), new Date());
+    res.send(render('message', { title: 'Subscribe again', heading: outcome === 'mailed' ? 'Check your inbox' : 'Subscribe again', message: RESUBSCRIBE_NOTICE[outcome](subscriber.email) }));
   });
 }

@@ -42,7 +42,9 @@ describe('POST /api/subscriptions', () => {
     expect(mail.parsed.subject).toBe('Confirm your Paperboy subscription');
     expect(mail.parsed.html).toContain('https://paperboy.example/confirm/');
     expect(linkIn(mail.parsed.text, 'confirm')).toMatch(/^https:\/\/paperboy\.example\/confirm\//);
-    expect(mail.parsed.text).toContain('weekly');
+    // Typed text is never quoted back in a confirmation (it goes to an address whose owner typed nothing).
+    expect(mail.parsed.text).not.toContain('sparse autoencoders');
+    expect(mail.parsed.html).not.toContain('sparse autoencoders');
     const s = findByEmail(app.database, 'reader1@example.org')!;
     expect(s).toMatchObject({ status: 'pending', topics: ['interpretability'], keywords: ['sparse autoencoders'], frequency: 'weekly', weekday: 3, hour: 7, timezone: 'Europe/Berlin', maxPapers: 5 });
   });
@@ -144,7 +146,7 @@ describe('double opt-in and links', () => {
     const link = linkIn(mail.parsed.text, 'confirm');
     const s = findByEmail(app.database, 'tamper@example.org')!;
     const tampered = link.slice(0, -3) + (link.endsWith('AAA') ? 'BBB' : 'AAA');
-    const forged = `${app.url}/confirm/${signToken('some-other-secret-some-other-secret', { subscriberId: s.id, purpose: 'confirm', version: 1, expires: 0, extra: '' })}`;
+    const forged = `${app.url}/confirm/${signToken('some-other-secret-some-other-secret', { key: s.linkKey, purpose: 'confirm', version: 1, expires: 0, extra: '' })}`;
     const wrongPurpose = app.links.unsubscribeUrl(s).replace('/unsubscribe/', '/confirm/');
     const expired = `${app.url}/confirm/${app.links.token(s, 'confirm', Math.floor(Date.now() / 1000) - 60)}`;
     for (const url of [tampered, forged, wrongPurpose, `${app.url}/confirm/garbage`, `${app.url}/confirm/${'x'.repeat(600)}`]) {
@@ -184,7 +186,7 @@ describe('double opt-in and links', () => {
     expect((await get(app.links.manageUrl(s))).status).toBe(400);
   });
 
-  it('when a reader changes preferences, pauses and resubscribes at the manage link, then it sticks', async () => {
+  it('when a reader changes preferences and pauses at the manage link, then it sticks', async () => {
     const mail = await subscribeAndReadMail('prefs@example.org');
     await form(linkIn(mail.parsed.text, 'confirm'));
     const manage = app.links.manageUrl(findByEmail(app.database, 'prefs@example.org')!);
@@ -199,11 +201,6 @@ describe('double opt-in and links', () => {
     await form(manage, { action: 'pause' });
     expect(findByEmail(app.database, 'prefs@example.org')!.status).toBe('paused');
     await form(manage, { action: 'resume' });
-    expect(findByEmail(app.database, 'prefs@example.org')!.status).toBe('active');
-    const unsub = await form(app.links.unsubscribeUrl(findByEmail(app.database, 'prefs@example.org')!));
-    const html = await unsub.text();
-    const fresh = /href="(https:\/\/paperboy\.example\/manage\/[^"]+)"/.exec(html)![1]!;
-    await form(fresh, { action: 'resubscribe' });
     expect(findByEmail(app.database, 'prefs@example.org')!.status).toBe('active');
   });
 });

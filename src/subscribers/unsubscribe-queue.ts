@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Database_ } from '../db/client.js';
+import type { Subscriber } from './subscriber-repo.js';
+
+// Unsubscribing must work even while another process holds the database's
+// write lock for longer than the busy timeout (a large import, a digest run's
+// ledger writes). Then the request is written to this small SQLite file beside
+// the database instead, with synchronous=FULL, and answered 200; the queue is
+// drained into the database as soon as it is free (drainUnsubscribeQueue in
+// subscription-service.ts), and until then every load of readers for a digest
+// run sees the reader as unsubscribed (withQueuedUnsubscribes). A separate
+// SQLite file rather than an append-only text file because several processes
+// append and drain it, and SQLite's locking makes that safe. The file is never
+// deleted: another process may hold it open.
+
+/** One unsubscribe waiting to be applied. */
+export interface QueuedUnsubscribe {
+  linkKey: string;
+  method: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** ISO time of the request: the consent log records this, not the drain time. */
+  at: string;
+}
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS queued_unsubscribes (
+  link_key   TEXT NOT NULL,
+  method     TEXT NOT NULL,
+  ip         TEXT,
+  user_agent TEXT,
+  at         TEXT NOT NULL,
+  PRIMARY KEY (link_key, at)
+)`;
+
+/** The queue file beside a database file; null for an in-memory database (nothing durable to queue into). */
+export function unsubscribeQueuePath(database: Database_): string | null {
+  const { sqlite } = database;
+  return sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
+}
+
+function open(path: string, create: boolean): Database.Database | null {
+  if (!create && !existsSync(path)) return null;
+  const q = new Database(path, { timeout: 2000 });
+  q.pragma('synchronous = FULL');
+  q.exec(SCHEMA);
+  return q;
+}
+
+function withQueue<T>(database: Database_, create: boolean, empty: T, fn: (q: Database.Database) => T): T {
+  const path = unsubscribeQueuePath(database);
+  const q = path ? open(path, create) : null;
+  if (!q) return empty;
+  try {
+    return fn(q);
+  } finally {
+    q.close();
+  }
+}
+
+/** Durably records an unsubscribe the database could not take now; false when there is no file to queue into. */
+export function queueUnsubscribe(database: Database_, entry: QueuedUnsubscribe): boolean {
+  return withQueue(database, true, false, (q) => {
+    q.prepare('INSERT OR IGNORE INTO queued_unsubscribes (link_key, method, ip, user_agent, at) VALUES (?, ?, ?, ?, ?)').run(
+      entry.linkKey,
+      entry.method,
+      entry.ip,
+      entry.userAgent?.slice(0, 300) ?? null,
+      entry.at,
+    );
+    return true;
+  });
+}
+
+/** Every queued unsubscribe, oldest first (none when the queue file does not exist). */
+export function queuedUnsubscribes(database: Database_): QueuedUnsubscribe[] {
+  return withQueue(database, false, [], (q) =>
+    q.prepare('SELECT link_key AS linkKey, method, ip, user_agent AS userAgent, at FROM queued_unsubscribes ORDER BY at').all() as QueuedUnsubscribe[],
+  );
+}
+
+/** Removes queued unsubscribes once they are applied. */
+export function forgetQueued(database: Database_, entries: QueuedUnsubscribe[]): void {
+  withQueue(database, false, undefined, (q) => {
+    const del = q.prepare('DELETE FROM queued_unsubscribes WHERE link_key = ? AND at = ?');
+    q.transaction(() => entries.forEach((e) => del.run(e.linkKey, e.at)))();
+  });
+}
+
+/** Whether a queued unsubscribe still stands for this subscriber (not undone by a confirmation clicked after it). */
+export function stillQueued(s: Pick<Subscriber, 'confirmedAt'>, entry: Pick<QueuedUnsubscribe, 'at'>): boolean {
+  return !(s.confirmedAt && s.confirmedAt > entry.at);
+}
+
+/** Rows as they will be once the queue is drained: readers with a standing queued unsubscribe show as unsubscribed. */
+export function withQueuedUnsubscribes(database: Database_, rows: Subscriber[]): Subscriber[] {
+  if (!rows.length) return rows;
+  const queued = queuedUnsubscribes(database);
+  if (!queued.length) return rows;
+  const byKey = new Map(queued.map((e) => [e.linkKey, e]));
+  return rows.map((s) => {
+    const e = byKey.get(s.linkKey);
+    return e && stillQueued(s, e) && s.status !== 'unsubscribed' ? { ...s, status: 'unsubscribed', unsubscribedAt: e.at } : s;
+  });
+}
