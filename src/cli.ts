@@ -173,6 +173,8 @@ export function buildProgram(): Command {
         for (const [name, st] of Object.entries(stats.sources)) {
           out(`source ${name}: ${st.ok ? `ok, ${st.fetched} fetched` : `FAILED: ${st.lastError}`} (last run ${st.lastRunAt})`);
         }
+        const { relay } = stats;
+        if (relay.lastError) out(`relay: ${relay.alert ? 'FAILING' : 'ok'}; last error ${relay.lastError.at} (${relay.lastError.source}): ${relay.lastError.reason}: ${relay.lastError.error}`);
       }),
     );
 
@@ -299,10 +301,12 @@ function registerDigestCommands(program: Command): void {
           },
         });
         (bar as ReturnType<typeof progressBar> | null)?.stop();
+        // Any failure or early stop exits 1, with --json as without it.
+        if (summary.failed > 0 || summary.stopped) process.exitCode = 1;
         if (opts.json) return out(JSON.stringify(summary));
         const verb = summary.dryRun ? 'would send' : 'sent';
-        out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing new), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}`);
-        if (summary.failed > 0) process.exitCode = 1;
+        out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing new), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}${summary.deferred ? `, ${summary.deferred} left for the next run` : ''}`);
+        if (summary.stopped) err(`paperboy: run stopped early, the relay keeps failing (${summary.stopped.reason}): ${summary.stopped.error}; nobody was suppressed`);
       }),
     );
 }

@@ -1,5 +1,6 @@
 import type { Database_ } from './db/client.js';
 import { sourceStatuses, type SourceStatus } from './papers/source-status.js';
+import { relayStatus, type RelayStatus } from './email/relay-status.js';
 
 /** The `stats --json` shape of PRODUCT.md. */
 export interface Stats {
@@ -8,6 +9,8 @@ export interface Stats {
   digests: { sent: number; skipped: number; failed: number };
   /** Last ingest outcome per source ("hf", "arxiv:cs.LG"), with the last error. */
   sources: Record<string, SourceStatus>;
+  /** The relay's last failure and success; `alert` while it is failing (a relay problem is never a bounce). */
+  relay: RelayStatus;
 }
 
 /** Counts papers, subscribers by status and digests by outcome. */
@@ -26,5 +29,5 @@ export function collectStats(database: Database_): Stats {
     n: number;
   }[])
     if (r.status !== 'sending') digests[r.status] = r.n;
-  return { papers, subscribers, digests, sources: sourceStatuses(database) };
+  return { papers, subscribers, digests, sources: sourceStatuses(database), relay: relayStatus(database) };
 }

@@ -74,7 +74,9 @@ export const LEDGER_SQL = {
   takeOver: `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
     WHERE id = @id AND status = 'sending' AND (lease_until < @now OR lease_owner = @previous)`,
   finish: "UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'sending'",
-  letGo: 'UPDATE deliveries SET lease_until = ?, error = ? WHERE id = ? AND lease_owner = ?',
+  letGo: 'UPDATE deliveries SET lease_until = ?, error = ?, attempts = attempts - ? WHERE id = ? AND lease_owner = ?',
+  renew: "UPDATE deliveries SET lease_until = @leaseUntil WHERE id = @id AND status = 'sending' AND lease_owner = @owner",
+  renewAll: "UPDATE deliveries SET lease_until = @leaseUntil WHERE status = 'sending' AND lease_owner = @owner",
 };
 
 /** Whether the process named in a lease is certainly gone (same host, pid not running). */
@@ -155,10 +157,24 @@ export function createLedger(database: Database_) {
       })();
     },
 
-    /** Transient failure: keeps the claim but lets the lease lapse so the next run retries. */
-    letGo(id: number, owner: string, error: string) {
-      q.letGo.run('', error.slice(0, 500), id, owner);
+    /**
+     * Keeps the claim but lets the lease lapse so the next run retries. `counted: false`
+     * (a relay problem, or a run that stopped before trying) does not use up one of the
+     * delivery's runs: only failures that may be the reader's count toward giving up.
+     */
+    letGo(id: number, owner: string, error: string, counted = true) {
+      q.letGo.run('', error.slice(0, 500), counted ? 0 : 1, id, owner);
     },
+
+    /**
+     * Extends our lease, right before a send: false when the claim is no longer ours
+     * (it lapsed and another process took it over), and then we must not send.
+     * Atomic: a lease renewed here cannot be taken over until it runs out again.
+     */
+    renew: (id: number, owner: string, leaseUntil: string) => q.renew.run({ id, owner, leaseUntil }).changes === 1,
+
+    /** Extends every lease this run holds (claimed, not yet sent); how many. */
+    renewAll: (owner: string, leaseUntil: string) => q.renewAll.run({ owner, leaseUntil }).changes,
 
     /** One delivery of a subscriber and period. */
     find(subscriberId: number, periodKey: string): Delivery | undefined {

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Database_ } from '../db/client.js';
 import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } from '../email/digest-email.js';
-import { isPermanentFailure, sendOrRefusal, type Mailer, type OutgoingMail } from '../email/mailer.js';
-import { maskEmail, type Logger } from '../logger.js';
-import { logConsent, subscriberSchedules, subscribersByIds, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
+import { retryWhileBusy } from '../db/busy-retry.js';
+import type { Mailer } from '../email/mailer.js';
+import { recordRelaySuccess } from '../email/relay-status.js';
+import type { Logger } from '../logger.js';
+import { subscriberSchedules, subscribersByIds, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
 import { createLedger, leaseOwner, type Claim, type Delivery } from './delivery-ledger.js';
+import { createSender, type RunStop } from './digest-send.js';
 import { isDue, periodKey } from './schedule.js';
 
 /** What a digest run needs. */
@@ -30,6 +33,12 @@ export interface RunOptions {
   leaseMs?: number;
   /** Gives up on a delivery for good after this many runs failed to send it. */
   maxRuns?: number;
+  /** The same non-recipient failure this many times in a row stops the run (default 3). */
+  stopAfter?: number;
+  /** How often the run extends the leases it holds (default a third of `leaseMs`). */
+  renewEveryMs?: number;
+  /** How long a chunk's claim waits out a busy database before the rest is left for the next run. */
+  claimBusyMs?: number;
   onProgress?: (done: number, total: number) => void;
   wallClock?: () => Date;
 }
@@ -41,15 +50,18 @@ export interface RunSummary {
   skipped: number;
   failed: number;
   resumed: number;
-  /** Due subscribers another process was already handling. */
+  /** Due subscribers another process was already handling (or took over from this run). */
   busy: number;
+  /** Left for the next run without a try: the run stopped early, or the database stayed busy. */
+  deferred: number;
+  /** Why the run stopped before the end of its list (the relay kept failing), or null. */
+  stopped: RunStop | null;
   dryRun: boolean;
 }
 
 const DAY = 86_400_000;
 /** Due readers matched and claimed per ledger transaction. */
 export const CLAIM_CHUNK = 50;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
 export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: number): string {
@@ -73,7 +85,8 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const ledger = createLedger(database);
   const owner = leaseOwner(randomBytes(4).toString('hex'));
   const leaseMs = opts.leaseMs ?? 10 * 60 * 1000;
-  const summary: RunSummary = { due: 0, sent: 0, skipped: 0, failed: 0, resumed: 0, busy: 0, dryRun: Boolean(opts.dryRun) };
+  const claimBusyMs = opts.claimBusyMs ?? 60_000;
+  const summary: RunSummary = { due: 0, sent: 0, skipped: 0, failed: 0, resumed: 0, busy: 0, deferred: 0, stopped: null, dryRun: Boolean(opts.dryRun) };
   const domain = deps.listIdDomain;
   const { now } = opts;
 
@@ -102,44 +115,18 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   let done = 0;
   const tick = () => opts.onProgress?.(++done, total);
 
-  /** Sends one claimed delivery, with retries on transient failures; records the outcome. */
-  async function deliver(s: Subscriber, d: Delivery, mail: OutgoingMail): Promise<void> {
-    const attempts = opts.attempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      const err = await sendOrRefusal(deps.mailer, mail);
-      if (!err) {
-        ledger.markSent(d.id, now);
-        summary.sent++;
-        return;
-      }
-      const { message } = err;
-      if (isPermanentFailure(err)) {
-        // 5xx: the address does not take mail. Suppress it; never retry.
-        ledger.markFailed(d.id, message, now);
-        database.sqlite.transaction(() => {
-          updateSubscriber(database, s.id, { status: 'bounced' }, now.toISOString());
-          logConsent(database, s.id, 'bounced', { method: 'smtp' }, now.toISOString());
-        })();
-        log.warn({ subscriber: s.id, to: maskEmail(s.email), err: message }, 'digest bounced; address suppressed');
-        summary.failed++;
-        return;
-      }
-      if (attempt >= attempts) {
-        if (d.attempts >= (opts.maxRuns ?? 5)) ledger.markFailed(d.id, message, now);
-        else ledger.letGo(d.id, owner, message);
-        log.warn({ subscriber: s.id, attempts: attempt, err: message }, 'digest deferred after transient failures');
-        summary.failed++;
-        return;
-      }
-      await sleep((opts.retryBaseMs ?? 1000) * 2 ** (attempt - 1));
-    }
-  }
+  const sender = createSender({
+    database, ledger, mailer: deps.mailer, log, owner, now, wall, leaseMs, counts: summary,
+    attempts: opts.attempts ?? 4, retryBaseMs: opts.retryBaseMs ?? 1000, maxRuns: opts.maxRuns ?? 5, stopAfter: opts.stopAfter ?? 3,
+  });
+  const deliver = sender.deliver;
 
   const papersFor = (items: Delivery['items']): DigestPaper[] => ledgerPapers(database, items, (pk) => index.paper(pk));
 
   async function resume(d: Delivery): Promise<void> {
     const s = readerOf.get(d.subscriberId)!;
-    if (!ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall())) return;
+    if (sender.stopped) return void summary.deferred++;
+    if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall()), { log, maxMs: claimBusyMs }))) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
     const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId);
@@ -147,7 +134,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   }
 
   /** Matches and ranks a chunk of due readers, then claims their periods in one transaction. */
-  function claimChunk(ids: number[]): (() => Promise<void>)[] {
+  async function claimChunk(ids: number[]): Promise<(() => Promise<void>)[]> {
     const planned: { s: Subscriber; claim: Claim }[] = [];
     const readers = subscribersByIds(database, ids).filter((s) => s.status === 'active');
     // Readers who left since the run started get nothing; they still count as done.
@@ -174,7 +161,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
       }
       return [];
     }
-    const outcomes = ledger.claimMany(planned.map((p) => p.claim));
+    const outcomes = await retryWhileBusy('claim', () => ledger.claimMany(planned.map((p) => p.claim)), { log, maxMs: claimBusyMs });
     const sends: (() => Promise<void>)[] = [];
     planned.forEach(({ s }, i) => {
       const d = outcomes[i]!;
@@ -188,25 +175,47 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
 
   // Resumed deliveries first; then due readers, claimed a chunk at a time as the
   // senders need work. Only the current chunk's jobs are held (a run over 100k
-  // readers must not keep every sent digest reachable until it ends).
+  // readers must not keep every sent digest reachable until it ends). Claiming
+  // awaits (a busy database is waited out), so one sender claims while the others wait.
   let nextResume = 0;
   let nextDue = 0;
   let chunk: (() => Promise<void>)[] = [];
   let inChunk = 0;
-  const nextJob = (): (() => Promise<void>) | undefined => {
-    if (nextResume < resumable.length) {
-      const d = resumable[nextResume++]!;
-      return () => resume(d);
+  let claiming: Promise<void> | null = null;
+  const leaveRest = () => {
+    summary.deferred += due.length - nextDue + resumable.length - nextResume;
+    nextDue = due.length;
+    nextResume = resumable.length;
+  };
+  const claimNext = async () => {
+    const ids = due.slice(nextDue, (nextDue += CLAIM_CHUNK));
+    try {
+      chunk = await claimChunk(ids);
+    } catch (err) {
+      // Messages of earlier chunks are still in flight: let them finish and be recorded.
+      log.error({ err, readers: ids.length }, 'could not claim digests (database busy?); the rest of the run is left for the next one');
+      summary.deferred += ids.length;
+      leaveRest();
+      chunk = [];
     }
-    while (inChunk >= chunk.length) {
+    inChunk = 0;
+  };
+  const nextJob = async (): Promise<(() => Promise<void>) | undefined> => {
+    for (;;) {
+      // Claimed jobs still run when the run stops: each one hands its claim back untried.
+      if (sender.stopped) leaveRest();
+      if (nextResume < resumable.length) {
+        const d = resumable[nextResume++]!;
+        return () => resume(d);
+      }
+      if (inChunk < chunk.length) return chunk[inChunk++];
       if (nextDue >= due.length) return undefined;
-      chunk = claimChunk(due.slice(nextDue, (nextDue += CLAIM_CHUNK)));
-      inChunk = 0;
+      claiming ??= claimNext().finally(() => (claiming = null));
+      await claiming;
     }
-    return chunk[inChunk++];
   };
   const worker = async () => {
-    for (let job = nextJob(); job; job = nextJob()) {
+    for (let job = await nextJob(); job; job = await nextJob()) {
       try {
         await job();
       } catch (err) {
@@ -216,7 +225,27 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
       tick();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
+  // Leases are extended while the run works, so a long chunk is not taken over mid-run.
+  const heartbeat = setInterval(() => {
+    try {
+      ledger.renewAll(owner, new Date(wall().getTime() + leaseMs).toISOString());
+    } catch (err) {
+      log.warn({ err }, 'could not extend leases (database busy?); each is renewed again before its send');
+    }
+  }, Math.max(20, opts.renewEveryMs ?? leaseMs / 3));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
+  } finally {
+    clearInterval(heartbeat);
+  }
+  summary.stopped = sender.stopped;
+  if (summary.sent > 0) {
+    try {
+      recordRelaySuccess(database, wall().toISOString());
+    } catch (err) {
+      log.warn({ err }, 'could not record the relay success');
+    }
+  }
   log.info(summary, 'digest run finished');
   return summary;
 }

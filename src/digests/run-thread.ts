@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import type { Mailer, OutgoingMail, SendResult } from '../email/mailer.js';
+import type { SmtpFailure } from '../email/smtp-failure.js';
 import type { RunOptions, RunSummary } from './digest-run.js';
 
 /** Worker → main. */
@@ -12,7 +13,7 @@ export type FromWorker =
   | { type: 'done'; summary: RunSummary };
 
 /** Main → worker: what the relay said about one message. */
-export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: { message: string; responseCode?: number } };
+export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: SmtpFailure };
 
 /** A transferred Buffer arrives as a plain Uint8Array; nodemailer wants Buffers (same memory, no copy). */
 function withBuffers(mail: OutgoingMail): OutgoingMail {
@@ -42,7 +43,11 @@ export function runDigestsInWorker(config: Config, secret: string, mailer: Maile
       else {
         mailer.send(withBuffers(m.mail)).then(
           (result) => worker.postMessage({ id: m.id, ok: true, result } satisfies ToWorker),
-          (err: Error & { responseCode?: number }) => worker.postMessage({ id: m.id, ok: false, error: { message: err.message, responseCode: err.responseCode } } satisfies ToWorker),
+          // What the classification needs crosses the thread boundary, not just the message.
+          (err: Error & SmtpFailure) => {
+            const { message, code, responseCode, response, command } = err;
+            worker.postMessage({ id: m.id, ok: false, error: { message, code, responseCode, response, command } } satisfies ToWorker);
+          },
         );
       }
     });

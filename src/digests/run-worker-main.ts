@@ -31,7 +31,7 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
     if (!w) return;
     waiting.delete(m.id);
     if (m.ok) w.resolve(m.result);
-    else w.reject(Object.assign(new Error(m.error.message), { responseCode: m.error.responseCode }));
+    else w.reject(Object.assign(new Error(m.error.message), m.error));
   });
   return {
     kind,

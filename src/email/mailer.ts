@@ -43,12 +43,6 @@ export function sendOrRefusal(mailer: Mailer, mail: OutgoingMail): Promise<Error
   );
 }
 
-/** Whether a send failure is permanent (5xx: suppress the address) or worth retrying (4xx, network). */
-export function isPermanentFailure(err: unknown): boolean {
-  const code = (err as { responseCode?: number }).responseCode;
-  return typeof code === 'number' && code >= 500 && code < 600;
-}
-
 // RFC 8058: the one-click headers must be covered by the DKIM signature,
 // and nodemailer's default list leaves List-Unsubscribe-Post out.
 export const DKIM_HEADER_FIELDS =

@@ -4,7 +4,10 @@ import type { Links } from '../subscribers/links.js';
 import { claimDueMail, findById, finishMail, logConsent, updateSubscriber, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterests } from '../subscribers/topic-catalogue.js';
 import type { RenderEmail } from './email-templates.js';
-import { isPermanentFailure, sendOrRefusal, type Mailer, type OutgoingMail } from './mailer.js';
+import { retryWhileBusy } from '../db/busy-retry.js';
+import { sendOrRefusal, type Mailer, type OutgoingMail } from './mailer.js';
+import { recordRelayFailure, recordRelaySuccess } from './relay-status.js';
+import { classifySmtpFailure, maskAddresses } from './smtp-failure.js';
 
 export const MAX_ATTEMPTS = 8;
 const STALE_SENDING_MS = 10 * 60 * 1000;
@@ -47,8 +50,9 @@ function compose(kind: string, s: Subscriber, links: Links, render: RenderEmail,
 
 /**
  * Sends queued transactional mail (confirmations, manage links). A dead SMTP
- * server delays mail but loses none: failures are retried with backoff, and a
- * 5xx answer marks the address bounced.
+ * server delays mail but loses none: failures are retried with backoff. Only a
+ * recipient-level permanent refusal marks the address bounced; a relay refusal
+ * (authentication, sender, content) keeps the mail queued and bounces nobody.
  */
 export function createOutboundWorker(deps: OutboundDeps) {
   const { database, mailer, renderEmail, links, log } = deps;
@@ -56,6 +60,18 @@ export function createOutboundWorker(deps: OutboundDeps) {
   let running: Promise<number> | null = null;
 
   async function drain(): Promise<number> {
+    const sent = await drainQueue();
+    if (sent > 0) {
+      try {
+        recordRelaySuccess(database, clock().toISOString());
+      } catch (err) {
+        log.warn({ err }, 'could not record the relay success');
+      }
+    }
+    return sent;
+  }
+
+  async function drainQueue(): Promise<number> {
     let sent = 0;
     for (;;) {
       const now = clock();
@@ -69,18 +85,30 @@ export function createOutboundWorker(deps: OutboundDeps) {
       }
       const err = await sendOrRefusal(mailer, mail);
       if (!err) {
-        finishMail(database, row.id, { status: 'sent', sentAt: clock().toISOString(), attempts: row.attempts + 1 });
+        // Accepted: recorded even if the database is busy for a while, or it would be sent again.
+        await retryWhileBusy('mark sent', () => finishMail(database, row.id, { status: 'sent', sentAt: clock().toISOString(), attempts: row.attempts + 1 }), { log });
         sent++;
         continue;
       }
+      const failure = classifySmtpFailure(err);
+      const message = maskAddresses(err.message).slice(0, 500);
+      if (failure.kind === 'relay') {
+        // Our relay's problem, not the reader's: the mail waits (its attempts untouched) until the operator fixes it.
+        const at = clock();
+        finishMail(database, row.id, { status: 'queued', lastError: message, nextAttemptAt: new Date(at.getTime() + retryDelayMs(row.attempts + 1, deps.retryBaseMs)).toISOString() });
+        recordRelayFailure(database, { at: at.toISOString(), source: 'outbound', kind: 'relay', reason: failure.reason, error: message });
+        log.error({ alert: 'relay', mail: row.id, reason: failure.reason, err: message }, 'the relay refused a transactional mail (not the reader): check SMTP_URL, credentials and sender');
+        return sent;
+      }
       const attempts = row.attempts + 1;
-      const message = err.message.slice(0, 500);
-      if (isPermanentFailure(err) || attempts >= MAX_ATTEMPTS) {
+      const permanent = failure.kind === 'recipient';
+      if (permanent || attempts >= MAX_ATTEMPTS) {
         finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
-        if (isPermanentFailure(err) && subscriber) {
+        if (permanent && subscriber) {
           const at = clock().toISOString();
           updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
           logConsent(database, subscriber.id, 'bounced', { method: 'smtp' }, at);
+          log.warn({ mail: row.id, to: maskEmail(row.recipient), reason: failure.reason }, 'address suppressed');
         }
         log.warn({ mail: row.id, to: maskEmail(row.recipient), err: message }, 'transactional mail failed for good');
       } else {
