@@ -9,7 +9,8 @@ import { openDatabase } from '../src/db/client.js';
 import { createCandidateIndex } from '../src/digests/candidate-index.js';
 import { buildDigest } from '../src/digests/digest-builder.js';
 import { sinceFor } from '../src/digests/digest-run.js';
-import { interestsOf } from '../src/digests/interests.js';
+import { anyOf, parseTerms } from '../src/papers/fts-query.js';
+import { findTopic, topicQuery } from '../src/subscribers/topic-catalogue.js';
 import { listSubscribers } from '../src/subscribers/subscriber-repo.js';
 
 const [path, nowIso, lookbackDays] = process.argv.slice(2);
@@ -41,7 +42,10 @@ const wholeTable = database.sqlite.prepare(
 );
 let kept = 0;
 const ftsMs = await time(() => {
-  for (const sub of readers) for (const i of interestsOf(sub)) for (const row of wholeTable.all(i.fts) as { first_seen_at: string }[]) if (row.first_seen_at > since) kept++;
+  for (const sub of readers) {
+    const queries = [...sub.topics.map((t) => topicQuery(findTopic(t)!)), ...sub.keywords.map((k) => anyOf(parseTerms(k)))];
+    for (const q of queries) if (q) for (const row of wholeTable.all(q) as { first_seen_at: string }[]) if (row.first_seen_at > since) kept++;
+  }
 });
 database.sqlite.close();
 process.stdout.write(JSON.stringify({ mjml: { n: mjmlSample.length, ms: mjmlMs }, fts: { n: readers.length, ms: ftsMs, kept } }));

@@ -1,25 +1,76 @@
-// Precision and recall of digests on the labelled sample corpus.
-// Usage: npx tsx scripts/eval-relevance.ts [limit=50] [--verbose]
-import { readFileSync } from 'node:fs';
-import { openDatabase } from '../src/db/client.js';
-import { evaluateLabels, type Label } from '../src/digests/relevance-eval.js';
+// Relevance of digests on the labelled typed interests (test/fixtures/relevance-typed.json),
+// for both halves, against two baselines measured in the same run: `papers search`
+// with the same words, and the matcher as it was before the relevance work (commit
+// BASELINE, read from git into a temporary tree).
+// Usage: npx tsx scripts/eval-relevance.ts [--limit 25] [--verbose] [--no-baseline]
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, type Database_ } from '../src/db/client.js';
+import { digestRetriever, evaluate, summarise, type Label, type Retriever } from '../src/digests/relevance-eval.js';
+import { searchPapers } from '../src/papers/paper-repo.js';
 import { loadSampleIfEmpty } from '../src/papers/sample-corpus.js';
 
-const limit = Number(process.argv[2] ?? 50) || 50;
-const verbose = process.argv.includes('--verbose');
-const { labels } = JSON.parse(readFileSync(new URL('../test/fixtures/relevance-labels.json', import.meta.url), 'utf8')) as { labels: Label[] };
-const database = openDatabase(':memory:');
-loadSampleIfEmpty(database, new Date('2025-12-31T00:00:00Z'));
-const scores = evaluateLabels(database, labels, limit, new Date('2025-12-31T00:00:00Z'));
-const pct = (x: number) => `${Math.round(x * 100)}%`.padStart(5);
-console.log(`| interest | relevant | sent | precision | recall |\n|---|---:|---:|---:|---:|`);
-for (const s of scores) {
-  console.log(`| ${s.keyword} | ${s.relevant} | ${s.sent} | ${pct(s.precision)} | ${pct(s.recall)} |`);
+const BASELINE = '6415ee2';
+const args = process.argv.slice(2);
+const limit = Number(args[args.indexOf('--limit') + 1]) || 25;
+const verbose = args.includes('--verbose');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { labels } = JSON.parse(readFileSync(join(root, 'test/fixtures/relevance-typed.json'), 'utf8')) as { labels: Label[] };
+const NOW = new Date('2025-12-31T00:00:00Z');
+
+function sampleDatabase(): Database_ {
+  const database = openDatabase(':memory:');
+  loadSampleIfEmpty(database, new Date('2025-12-30T00:00:00Z'));
+  return database;
 }
-const mean = (f: (s: (typeof scores)[number]) => number) => scores.reduce((a, s) => a + f(s), 0) / scores.length;
-const hits = scores.reduce((a, s) => a + s.hits, 0);
-const sent = scores.reduce((a, s) => a + s.sent, 0);
-const relevant = scores.reduce((a, s) => a + s.relevant, 0);
-console.log(`| **macro average** | | | ${pct(mean((s) => s.precision))} | ${pct(mean((s) => s.recall))} |`);
-console.log(`| **micro (all sent)** | ${relevant} | ${sent} | ${pct(hits / sent)} | ${pct(hits / relevant)} |`);
-if (verbose) for (const s of scores) console.log(`\n${s.keyword}\n  false positives: ${s.falsePositives.join(' | ')}\n  missed: ${s.missed.join(' | ')}`);
+
+/** The matcher at BASELINE, run on its own copy of the sample corpus. */
+async function baselineRetriever(): Promise<{ retrieve: Retriever; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-baseline-'));
+  execSync(`git archive ${BASELINE} src migrations samples | tar -x -C ${dir}`, { cwd: root });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const client = await import(join(dir, 'src/db/client.ts'));
+  const sample = await import(join(dir, 'src/papers/sample-corpus.ts'));
+  const ci = await import(join(dir, 'src/digests/candidate-index.ts'));
+  const builder = await import(join(dir, 'src/digests/digest-builder.ts'));
+  const database = client.openDatabase(':memory:');
+  sample.loadSampleIfEmpty(database, new Date('2025-12-30T00:00:00Z'));
+  const index = ci.createCandidateIndex(database, '0000', NOW);
+  const retrieve: Retriever = (interest) =>
+    builder.buildDigest(index, { topics: [], keywords: [interest], exclude: [] }, { since: '0000', now: NOW, limit, alreadySent: () => false }).map((i: { id: string }) => i.id);
+  return { retrieve, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const database = sampleDatabase();
+const retrievers: [string, Retriever][] = [
+  ['digest (this version)', digestRetriever(database, limit, NOW)],
+  ['papers search', (q) => searchPapers(database, q, limit).map((p) => p.id)],
+];
+let cleanup = () => {};
+if (!args.includes('--no-baseline')) {
+  const b = await baselineRetriever();
+  retrievers.push([`digest before (${BASELINE})`, b.retrieve]);
+  cleanup = b.cleanup;
+}
+
+const f = (x: number) => x.toFixed(2);
+console.log(`limit ${limit}; ${labels.length} labelled interests\n`);
+console.log('| retriever | half | readers | macro F1 | P@10 | empty (with relevant papers) |\n|---|---|---:|---:|---:|---:|');
+for (const [name, retrieve] of retrievers) {
+  for (const half of ['dev', 'heldout'] as const) {
+    const s = summarise(evaluate(labels.filter((l) => l.half === half), retrieve));
+    console.log(`| ${name} | ${half} | ${s.readers} | ${f(s.macroF1)} | ${f(s.precisionAt10)} | ${s.empty} (${s.emptyWithRelevant}) |`);
+  }
+}
+if (verbose) {
+  const titles = new Map((database.sqlite.prepare('SELECT id, title FROM papers').all() as { id: string; title: string }[]).map((r) => [r.id, r.title]));
+  const t = (ids: string[]) => ids.map((id) => `    - ${titles.get(id)?.slice(0, 90)}`).join('\n');
+  const half = args.includes('--heldout') ? 'heldout' : 'dev';
+  for (const s of evaluate(labels.filter((l) => l.half === half), retrievers[0]![1])) {
+    console.log(`\n${s.interest}: F1 ${f(s.f1)} (sent ${s.sent}, relevant ${s.relevant}, hits ${s.hits})\n  false positives:\n${t(s.falsePositives)}\n  missed:\n${t(s.missed)}`);
+  }
+}
+cleanup();

@@ -1,8 +1,8 @@
 import type { Database_ } from '../db/client.js';
-import { phrase } from '../papers/fts-query.js';
-import { excludeTerms, interestFor, type Interest } from './interests.js';
-import { boost, RANKING, relevance } from './rank.js';
-import { analyse, findTerm, FUNCTION_WORDS, type TermSpec, type Token } from './term-match.js';
+import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
+import { excludeQueries, interestFor, type Interest } from './interests.js';
+import { admit, boost } from './rank.js';
+import { createSliceIndex, type QueryHit } from './slice-scorer.js';
 
 /** A paper of the recent slice, as digests need it. */
 export interface RecentPaper {
@@ -23,34 +23,6 @@ export interface RecentPaper {
   firstSeenAt: string;
   keywords: string[];
 }
-
-/** A paper that matched one interest, with its BM25 score and the terms it matched. */
-export interface InterestHit {
-  pk: number;
-  bm25: number;
-  terms: string[];
-  words: string[];
-}
-
-/** A hit above the relevance floor, with its relevance and its score as a single-interest pick. */
-export interface RankedHit extends InterestHit {
-  rel: number;
-  score: number;
-}
-
-interface Fields {
-  title: Token[];
-  abstract: Token[];
-  keywords: Token[];
-  length: number;
-}
-
-// BM25 over the matched terms, with IDF scaled to [0.5, 1]. FTS5's own bm25()
-// scores porter stems, which over-rewards broad stems ("gener" is in nearly
-// every abstract); scoring the terms that really matched keeps ranking
-// consistent with matching. One title mention scores about 1.6, one abstract
-// mention about 0.8 (times the term's scaled IDF).
-export const BM25 = { k1: 1.2, b: 0.75, title: 10, abstract: 1, keywords: 3, synonyms: 0.25 } as const;
 
 interface Row extends Omit<RecentPaper, 'authors' | 'keywords'> {
   authors: string;
@@ -81,104 +53,48 @@ export function loadPapers(database: Database_, pks: number[]): Map<number, Rece
   return out;
 }
 
+/** A paper admitted by one interest, with its relevance and its score as a single-interest pick. */
+export interface RankedHit extends QueryHit {
+  score: number;
+}
+
+// Vocabulary and IDF are learned from the newest papers: enough to know which
+// words are common and which go together, bounded so a run never reads the whole archive.
+const STATS_PAPERS = 5000;
+const statsCache = new WeakMap<Database_, { version: string; stats: CorpusStats }>();
+
+/** Corpus statistics of the newest papers, rebuilt when papers arrive. */
+export function corpusStats(database: Database_): CorpusStats {
+  const { n, maxPk } = database.sqlite.prepare('SELECT count(*) AS n, max(pk) AS maxPk FROM papers').get() as { n: number; maxPk: number | null };
+  const version = `${n}:${maxPk}`;
+  const cached = statsCache.get(database);
+  if (cached?.version === version) return cached.stats;
+  const rows = database.sqlite.prepare('SELECT title, abstract, keywords FROM papers ORDER BY pk DESC LIMIT ?').all(STATS_PAPERS) as { title: string; abstract: string; keywords: string }[];
+  const stats = buildCorpusStats(rows.map((r) => ({ title: r.title, abstract: r.abstract, keywords: JSON.parse(r.keywords) as string[] })));
+  statsCache.set(database, { version, stats });
+  return stats;
+}
+
 /**
- * The papers first seen after `windowStart`, and a per-run cache of which of
- * them match each interest. Every subscriber with the same interest shares one
- * FTS5 query, restricted to the recent slice by rowid; that is what makes
- * 100,000 digests cheap.
+ * The papers first seen after `windowStart`, and a per-run cache of how each
+ * interest scores against them. Every subscriber with the same interest
+ * shares one scoring pass; that is what makes 100,000 digests cheap.
  */
 export function createCandidateIndex(database: Database_, windowStart: string, now: Date) {
   const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? ORDER BY pk`).all(windowStart) as Row[];
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
-  const minPk = rows.length ? rows[0]!.pk : Number.MAX_SAFE_INTEGER;
-  const fields = new Map<number, Fields>();
-  const hitCache = new Map<string, InterestHit[]>();
+  const stats = corpusStats(database);
+  const slice = createSliceIndex([...papers.values()], stats);
   const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
-  const excludeTermCache = new Map<string, TermSpec[]>();
-  // FTS5 (porter) proposes candidates from the recent slice only (rowid >= first pk of the window).
-  const ftsQuery = database.sqlite.prepare('SELECT rowid AS pk FROM papers_fts WHERE papers_fts MATCH ? AND rowid >= ?');
-  let totalLength = 0;
-
-  const fieldsOf = (p: RecentPaper): Fields => {
-    let f = fields.get(p.pk);
-    if (!f) {
-      const title = analyse(p.title);
-      const abstract = analyse(p.abstract);
-      const keywords = analyse(p.keywords.join('\n'));
-      f = { title, abstract, keywords, length: title.length + abstract.length + keywords.length };
-      fields.set(p.pk, f);
-    }
-    return f;
-  };
-  for (const p of papers.values()) totalLength += p.title.length / 7 + p.abstract.length / 7;
-  const avgLength = Math.max(1, totalLength / Math.max(1, papers.size));
 
   return {
     windowStart,
     size: papers.size,
+    stats,
     paper: (pk: number) => papers.get(pk),
-
-    /** Papers of the slice matching an interest (FTS5 candidates, confirmed term by term). */
-    hits(interest: Interest): InterestHit[] {
-      let hits = hitCache.get(interest.key);
-      if (hits) return hits;
-      hits = [];
-      const tf: { pk: number; perTerm: number[]; length: number }[] = [];
-      const df = new Array<number>(interest.terms.length).fill(0);
-      if (papers.size) {
-        for (const { pk } of ftsQuery.all(interest.fts, minPk) as { pk: number }[]) {
-          const paper = papers.get(pk);
-          if (!paper) continue;
-          const f = fieldsOf(paper);
-          const terms: string[] = [];
-          const words = new Set<string>();
-          const seen = new Set<string>();
-          const perTerm = interest.terms.map((t, i) => {
-            let w = 0;
-            for (const [field, weight] of [[f.title, BM25.title], [f.abstract, BM25.abstract], [f.keywords, BM25.keywords]] as const) {
-              const at = findTerm(field, t);
-              w += weight * at.length;
-              for (const k of at) {
-                for (let j = 0; j < t.words.length; j++) {
-                  const { word } = field[k + j]!;
-                  // Highlighting marks a word everywhere: "to" of "text-to-image" would light up every "to".
-                  if (t.words.length === 1 || !FUNCTION_WORDS.has(word)) words.add(word);
-                }
-              }
-            }
-            if (w > 0) {
-              df[i]!++;
-              const key = t.keys.map((k) => k.value).join(' ');
-              if (!seen.has(key)) {
-                seen.add(key);
-                terms.push(t.text);
-              }
-            }
-            return w;
-          });
-          if (!terms.length) continue;
-          tf.push({ pk, perTerm, length: f.length });
-          hits.push({ pk, bm25: 0, terms, words: [...words] });
-        }
-      }
-      // IDF scaled to [0.5, 1] so scores are comparable across interests and window sizes;
-      // a window of a handful of papers is too small to tell common from rare words.
-      const n = Math.max(papers.size, 50);
-      const maxIdf = Math.log(1 + (n + 0.5) / 0.5);
-      const idf = df.map((d) => 0.5 + (0.5 * Math.log(1 + (n - d + 0.5) / (d + 0.5))) / maxIdf);
-      tf.forEach((t, h) => {
-        const norm = BM25.k1 * (1 - BM25.b + (BM25.b * t.length) / avgLength);
-        // The best term counts fully, further synonyms a quarter each: a paper
-        // that mentions many generic words of a topic once is not more relevant.
-        const parts = t.perTerm.map((w, i) => (w > 0 ? (idf[i]! * w * (BM25.k1 + 1)) / (w + norm) : 0)).sort((a, b) => b - a);
-        hits[h]!.bm25 = parts[0]! + BM25.synonyms * parts.slice(1).reduce((a, b) => a + b, 0);
-      });
-      hitCache.set(interest.key, hits);
-      return hits;
-    },
 
     /** Community and recency factor of a paper at this run's `now`. */
     boost(pk: number): number {
@@ -190,14 +106,12 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
       return b;
     },
 
-    /** Hits of an interest above the relevance floor, best first (computed once per run). */
+    /** Papers an interest admits, best first (scored once per run). */
     ranked(interest: Interest): { list: RankedHit[]; byPk: Map<number, RankedHit> } {
       let r = rankedCache.get(interest.key);
       if (r) return r;
-      const list = this.hits(interest)
-        .map((h) => ({ ...h, rel: relevance(h.bm25) }))
-        .filter((h) => h.rel >= RANKING.RELEVANCE_FLOOR)
-        .map((h) => ({ ...h, score: h.rel * this.boost(h.pk) }))
+      const list = admit(combine(interest.queries.map((q) => slice.score(q))), slice.size, { catalogue: interest.catalogue })
+        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk) }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
       r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
       rankedCache.set(interest.key, r);
@@ -211,7 +125,7 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
         const key = `${kind}:${value}`;
         let interest = interestCache.get(key);
         if (interest === undefined) {
-          interest = interestFor(kind, value);
+          interest = interestFor(kind, value, stats);
           interestCache.set(key, interest);
         }
         if (interest) out.push(interest);
@@ -219,30 +133,40 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
       return out;
     },
 
-    /** Papers of the slice that mention any of a subscriber's excluded terms. */
+    /** Papers of the slice that contain one of a subscriber's excluded keywords (every word of it). */
     excluded(sub: { exclude: string[] }): Set<number> {
       const key = sub.exclude.join('\u0000');
       let set = excludeCache.get(key);
       if (set) return set;
       set = new Set();
-      let terms = excludeTermCache.get(key);
-      if (!terms) {
-        terms = excludeTerms(sub);
-        excludeTermCache.set(key, terms);
-      }
-      const fts = terms.map((t) => phrase(t.words.join(' '), t.prefix)).filter(Boolean).join(' OR ');
-      if (fts && papers.size) {
-        // FTS5 proposes (porter stems find a superset), the fields confirm.
-        for (const { pk } of ftsQuery.all(fts, minPk) as { pk: number }[]) {
-          const p = papers.get(pk);
-          if (!p) continue;
-          const f = fieldsOf(p);
-          if (terms.some((t) => findTerm(f.title, t).length || findTerm(f.abstract, t).length || findTerm(f.keywords, t).length)) set.add(pk);
-        }
-      }
+      for (const q of excludeQueries(sub, stats)) for (const h of slice.score(q)) if (h.coverage >= 0.999) set.add(h.pk);
       excludeCache.set(key, set);
       return set;
     },
   };
 }
 export type CandidateIndex = ReturnType<typeof createCandidateIndex>;
+
+// Several queries of one interest (a topic's terms): the best counts fully, the others a quarter each.
+const FURTHER_QUERIES = 0.25;
+
+/** One hit per paper from the hits of an interest's queries. */
+function combine(parts: QueryHit[][]): QueryHit[] {
+  if (parts.length === 1) return parts[0]!;
+  const byPk = new Map<number, { hit: QueryHit; rels: number[] }>();
+  for (const hits of parts) {
+    for (const h of hits) {
+      const cur = byPk.get(h.pk);
+      if (!cur) byPk.set(h.pk, { hit: h, rels: [h.rel] });
+      else {
+        cur.rels.push(h.rel);
+        const best = h.coverage * h.rel > cur.hit.coverage * cur.hit.rel ? h : cur.hit;
+        cur.hit = { ...best, matches: [...best.matches, ...(best === h ? cur.hit.matches : h.matches)], words: [...new Set([...cur.hit.words, ...h.words])] };
+      }
+    }
+  }
+  return [...byPk.values()].map(({ hit, rels }) => {
+    rels.sort((a, b) => b - a);
+    return { ...hit, rel: rels[0]! + FURTHER_QUERIES * rels.slice(1).reduce((a, b) => a + b, 0) };
+  });
+}

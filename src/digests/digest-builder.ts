@@ -1,6 +1,7 @@
 import type { CandidateIndex, RankedHit } from './candidate-index.js';
 import type { Interest } from './interests.js';
-import { RANKING } from './rank.js';
+import { relevance } from './rank.js';
+import type { ConceptMatch } from './slice-scorer.js';
 
 /** One paper chosen for a digest, with why it was chosen. */
 export interface DigestItem {
@@ -28,17 +29,31 @@ interface Match {
   hit: RankedHit;
 }
 
+// How a concept matched, in the reader's terms: "post-training", "LLM = large language model", "classification (from classifier)".
+function matched(m: ConceptMatch): string {
+  const { concept, alt } = m;
+  if (alt.kind === 'own' || alt.kind === 'variant') return concept.text;
+  if (alt.kind === 'acronym') return `${concept.text} = ${alt.text}`;
+  return `${alt.text} (related to ${concept.text})`;
+}
+
+/** The matched words of a hit, the reader's own first, then variants and related words. */
+function matchedTerms(hit: RankedHit): string[] {
+  const order = { own: 0, variant: 0, acronym: 1, derived: 2, related: 3 } as const;
+  const ms = [...hit.matches].sort((a, b) => order[a.alt.kind] - order[b.alt.kind] || b.concept.idf - a.concept.idf);
+  return [...new Set(ms.map(matched))];
+}
+
 function why(best: Match, others: Match[]): string {
   const { interest, hit } = best;
-  const shown = hit.terms.slice(0, 4).join(', ');
-  const ownWordOnly = hit.terms.length === 1 && hit.terms[0]!.toLowerCase() === interest.label.slice(1, -1).toLowerCase();
-  const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `Matches your keyword ${interest.label}${ownWordOnly ? '' : `: ${shown}`}`;
+  const shown = matchedTerms(hit).slice(0, 4).join('; ');
+  const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `${shown} — from your ${interest.label}`;
   return others.length ? `${main} · also ${others.map((o) => o.interest.label).join(', ')}` : main;
 }
 
 /**
  * Chooses the papers of one digest: first seen after `since`, never sent to
- * this reader before, matching an interest above the relevance floor, not
+ * this reader before, admitted by one of their interests (see rank.ts), not
  * excluded, best score first, at most `limit`.
  *
  * Each interest's hits are scored and sorted once per run (shared by every
@@ -68,7 +83,7 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
       if (hit) matches.push({ interest: r.interest, hit });
     }
     matches.sort((a, b) => b.hit.rel - a.hit.rel);
-    const rel = Math.min(1, matches[0]!.hit.rel + RANKING.OTHER_INTEREST_BONUS * (matches.length - 1));
+    const rel = relevance(matches[0]!.hit.rel, matches.length - 1);
     return { pk, matches, score: Math.round(rel * index.boost(pk) * 1000) / 1000 };
   });
   scored.sort((a, b) => b.score - a.score || a.pk - b.pk);

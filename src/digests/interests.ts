@@ -1,83 +1,72 @@
-import { parseTerms, phrase } from '../papers/fts-query.js';
-import { findTopic, TOPICS, topicQuery, type Topic } from '../subscribers/topic-catalogue.js';
-import { singular, termSpec, tokenize, type TermSpec } from './term-match.js';
+import { findTopic, TOPICS, type Topic } from '../subscribers/topic-catalogue.js';
+import type { CorpusStats } from './corpus-stats.js';
+import { buildQuery, type Query } from './interest-query.js';
+import { singular, tokenize } from './term-match.js';
 
-/** One thing a reader asked for: a catalogue topic or a typed keyword. */
+/** One thing a reader asked for: a catalogue topic or a typed keyword, as queries. */
 export interface Interest {
   /** Stable key shared by every subscriber with the same interest (the per-run cache key). */
   key: string;
   label: string;
   kind: 'topic' | 'keyword';
-  /** FTS5 expression that finds candidates. */
-  fts: string;
-  terms: TermSpec[];
+  /** A typed keyword is one query; a topic is one query per catalogue term. */
+  queries: Query[];
   /** The catalogue topic a typed keyword borrowed, if any. */
   borrowed?: string;
+  /** Admitted like a catalogue topic (its terms are phrases chosen to mean it; see rank.ts admit()). */
+  catalogue: boolean;
 }
+
 
 const norm = (text: string) => tokenize(text).map(singular).join(' ');
 
-// Names under which a typed keyword borrows a topic's whole query: the slug,
-// the full name and the topic's aliases. Not every word in a name: a reader
-// who typed "quantization" wants quantization, not all of compression.
+// Names under which a typed keyword borrows a topic's terms: the slug, the
+// full name and the topic's aliases. Not every word in a name: a reader who
+// typed "quantization" wants quantization, not all of compression.
 const ALIASES = new Map<string, Topic>();
 for (const t of TOPICS) {
-  const names = [t.slug.replace(/-/g, ' '), t.name, ...(t.aliases ?? [])];
-  for (const n of names) {
+  for (const n of [t.slug.replace(/-/g, ' '), t.name, ...(t.aliases ?? [])]) {
     const key = norm(n.replace(/\*$/, ''));
     if (key && !ALIASES.has(key)) ALIASES.set(key, t);
   }
 }
 
-/** The topic a typed keyword names or closely matches, if any. */
+/** The topic a typed keyword names, if any. */
 export function topicForKeyword(keyword: string): Topic | undefined {
   return ALIASES.get(norm(keyword));
 }
 
-const specs = (texts: string[]) => texts.map((t) => termSpec(t)).filter((t): t is TermSpec => t !== null);
+// A catalogue term is a phrase: "feature attribution" means both words together.
+const termQueries = (topic: Topic, stats: CorpusStats) =>
+  topic.terms.map((t) => buildQuery(`"${t.replace(/\*$/, '')}"`, stats, { related: false })).filter((q): q is Query => q !== null);
 
-/** A catalogue topic as an interest. */
-export function topicInterest(topic: Topic): Interest {
-  return { key: `topic:${topic.slug}`, label: topic.name, kind: 'topic', fts: topicQuery(topic), terms: specs(topic.terms) };
+/** A catalogue topic as an interest: any of its terms, each a query of its own. */
+export function topicInterest(topic: Topic, stats: CorpusStats): Interest {
+  return { key: `topic:${topic.slug}`, label: topic.name, kind: 'topic', queries: termQueries(topic, stats), catalogue: true };
 }
 
-/**
- * A typed keyword as an interest. "quoted phrases" stay phrases; several
- * words without quotes are one phrase too ("sparse autoencoders"). A keyword
- * that names a catalogue topic also searches for the topic's synonyms.
- */
-export function keywordInterest(keyword: string): Interest | null {
-  const parsed = parseTerms(keyword);
-  const text = parsed.map((t) => t.text).join(' ');
-  const own = termSpec(parsed.length === 1 && parsed[0]!.prefix ? `${text}*` : text, true);
-  const ownFts = phrase(text, own?.prefix ?? false);
-  if (!own || !ownFts) return null;
-  const topic = topicForKeyword(text);
+/** A typed keyword as an interest; one that names a catalogue topic (its name, slug or an alias) means that topic. */
+export function keywordInterest(keyword: string, stats: CorpusStats): Interest | null {
+  const query = buildQuery(keyword, stats);
+  if (!query) return null;
   const label = `“${keyword.replace(/["“”]/g, '').trim()}”`;
-  if (!topic) return { key: `kw:${own.words.join(' ')}${own.prefix ? '*' : ''}`, label, kind: 'keyword', fts: ownFts, terms: [own] };
-  return {
-    key: `kw:${own.words.join(' ')}+${topic.slug}`,
-    label,
-    kind: 'keyword',
-    fts: `${ownFts} OR ${topicQuery(topic)}`,
-    terms: [own, ...specs(topic.terms)],
-    borrowed: topic.slug,
-  };
+  const key = `kw:${tokenize(keyword).join(' ')}`;
+  const topic = topicForKeyword(keyword);
+  if (!topic) return { key, label, kind: 'keyword', queries: [query], catalogue: false };
+  return { key: `${key}+${topic.slug}`, label, kind: 'keyword', queries: [query, ...termQueries(topic, stats)], borrowed: topic.slug, catalogue: true };
 }
 
 /** One interest from a topic slug or a typed keyword; null for an unknown slug or a keyword without words. */
-export function interestFor(kind: 'topic' | 'keyword', value: string): Interest | null {
-  if (kind === 'keyword') return keywordInterest(value);
+export function interestFor(kind: 'topic' | 'keyword', value: string, stats: CorpusStats): Interest | null {
+  if (kind === 'keyword') return keywordInterest(value, stats);
   const topic = findTopic(value);
-  return topic ? topicInterest(topic) : null;
+  return topic ? topicInterest(topic, stats) : null;
 }
 
-/** Every interest of a subscriber (unknown topic slugs are ignored). */
-export function interestsOf(s: { topics: string[]; keywords: string[] }): Interest[] {
-  return [...s.topics.map((t) => interestFor('topic', t)), ...s.keywords.map((k) => interestFor('keyword', k))].filter((i): i is Interest => i !== null);
-}
-
-/** Exclusion terms of a subscriber. */
-export function excludeTerms(s: { exclude: string[] }): TermSpec[] {
-  return specs(s.exclude.map((e) => parseTerms(e).map((t) => t.text).join(' ')));
+/** What an excluded keyword removes: its own words and their close variants, never related words. */
+export function excludeQueries(s: { exclude: string[] }, stats: CorpusStats): Query[] {
+  return s.exclude
+    .map((e) => buildQuery(e, stats, { related: false }))
+    .filter((q): q is Query => q !== null)
+    .map((q) => ({ ...q, concepts: q.concepts.map((c) => ({ ...c, alts: c.alts.filter((a) => a.kind !== 'derived') })) }));
 }

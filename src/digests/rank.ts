@@ -1,19 +1,14 @@
 // Ranking: relevance combined with community signal and recency.
 //
-//   score = relevance × (1 + UPVOTE_WEIGHT × community) × (1 − RECENCY_WEIGHT + RECENCY_WEIGHT × freshness)
+//   score     = relevance × (1 + UPVOTE_WEIGHT × community) × (1 − RECENCY_WEIGHT + RECENCY_WEIGHT × freshness)
+//   relevance = min(1, rel of the best interest + OTHER_INTEREST_BONUS per further interest matched)
+//   rel       = BM25F score of the paper for the interest / score of an ideal paper (see slice-scorer.ts)
+//   community = min(1, ln(1 + upvotes) / ln(1 + UPVOTE_SATURATION))
+//   freshness = 0.5 ^ (age in days / RECENCY_HALF_LIFE_DAYS), age from the publication date
 //
-//   relevance  = s / (s + RELEVANCE_HALF), s = BM25 of the terms that matched (title ×10, keywords ×3,
-//                abstract ×1; k1 = 1.2, b = 0.75; see candidate-index.ts) for the best interest,
-//                + OTHER_INTEREST_BONUS for each further interest that also passes the floor
-//   community  = min(1, ln(1 + upvotes) / ln(1 + UPVOTE_SATURATION))
-//   freshness  = 0.5 ^ (age in days / RECENCY_HALF_LIFE_DAYS), age from the publication date
-//
-// A paper whose relevance is below RELEVANCE_FLOOR is never sent, whatever
-// its upvotes: weak matches must not fill the email.
+// Which papers an interest admits at all is decided per interest (admit()).
 
 export const RANKING = {
-  RELEVANCE_HALF: 1,
-  RELEVANCE_FLOOR: 0.55,
   OTHER_INTEREST_BONUS: 0.1,
   UPVOTE_WEIGHT: 0.5,
   UPVOTE_SATURATION: 100,
@@ -21,10 +16,78 @@ export const RANKING = {
   RECENCY_HALF_LIFE_DAYS: 30,
 } as const;
 
-/** Relevance in [0, 1) from a BM25 score. */
-export function relevance(bm25: number): number {
-  const s = Math.max(0, bm25);
-  return s / (s + RANKING.RELEVANCE_HALF);
+export const FLOOR: {
+  minCoverage: (concepts: number) => number;
+  coverageBase: number;
+  coverageStep: number;
+  coverageMin: number;
+  minRel: number;
+  catalogueMinRel: number;
+  fromTop: number;
+  fallback: number;
+  narrowCount: number;
+  narrowShare: number;
+  broadShare: number;
+  broadKeep: number;
+} = {
+  /**
+   * A paper must cover this share of the interest's IDF mass with the reader's words (soft AND):
+   * all of one concept, most of two, about half of a sentence's many words.
+   */
+  minCoverage: (concepts: number) => (concepts <= 1 ? 1 : Math.max(FLOOR.coverageMin, FLOOR.coverageBase - FLOOR.coverageStep * concepts)),
+  coverageBase: 0.9,
+  coverageStep: 0.12,
+  coverageMin: 0.4,
+  /** …and reach this share of an ideal paper's score, */
+  minRel: 0.2,
+  /** A catalogue topic's floor (no relative cut: see admit()). */
+  catalogueMinRel: 0.3,
+  /** …and this share of the best paper's score in the slice. */
+  fromTop: 0.6,
+  /** An interest with at most this many (or this share of the slice) eligible papers is narrow: the relative cut does not apply. */
+  narrowCount: 4,
+  narrowShare: 0.03,
+  /** When nothing passes, the best papers that contain every word the reader typed still go (at most this many). */
+  fallback: 2,
+  /** A typed interest matching more than this share of the slice is broad: only its strongest few go. */
+  broadShare: 0.25,
+  broadKeep: 5,
+};
+
+/** One paper's match with an interest, as the floor needs it. */
+export interface Scored {
+  pk: number;
+  rel: number;
+  coverage: number;
+  /** How many concepts the query had. */
+  concepts: number;
+}
+
+/**
+ * The papers an interest admits, best first. The cut adapts to the
+ * interest: relative to its best paper, with a narrow interest still getting
+ * its clear matches and a broad one ("learning") its strongest few.
+ */
+export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { catalogue: boolean }): T[] {
+  const eligible = hits.filter((h) => h.coverage >= FLOOR.minCoverage(h.concepts) - 1e-9).sort((a, b) => b.rel - a.rel || a.pk - b.pk);
+  if (!eligible.length) return [];
+  const top = eligible[0]!.rel;
+  // A narrow interest (few papers cover it) keeps every clear match; a wider one its best.
+  const narrow = eligible.length <= Math.max(FLOOR.narrowCount, FLOOR.narrowShare * sliceSize);
+  // A catalogue topic's terms are phrases chosen to mean the topic: any clear mention counts, and a
+  // paper matching many of them must not push the others out.
+  let kept = opts.catalogue
+    ? eligible.filter((h) => h.rel >= FLOOR.catalogueMinRel)
+    : eligible.filter((h) => h.rel >= FLOOR.minRel && (h.rel >= FLOOR.fromTop * top || (narrow && h.coverage >= 0.999)));
+  if (!kept.length) kept = eligible.filter((h) => h.coverage >= 0.999).slice(0, FLOOR.fallback);
+  // Catalogue topics are broad by design: a reader who picked one wants all of it.
+  if (!opts.catalogue && sliceSize >= 20 && eligible.length > FLOOR.broadShare * sliceSize) kept = kept.slice(0, FLOOR.broadKeep);
+  return kept;
+}
+
+/** Relevance in [0, 1] from a paper's best interest match and how many more interests it matched. */
+export function relevance(bestRel: number, otherInterests: number): number {
+  return Math.min(1, bestRel + RANKING.OTHER_INTEREST_BONUS * otherInterests);
 }
 
 /** The community and recency factor of a paper: score = relevance × boost. */

@@ -2,44 +2,77 @@ import type { Database_ } from '../db/client.js';
 import { createCandidateIndex } from './candidate-index.js';
 import { buildDigest } from './digest-builder.js';
 
-/** One labelled interest: a typed keyword and the titles (prefixes) a reader wants. */
+/** One labelled typed interest: the papers (by id) both annotators judged relevant, and those they disagreed on. */
 export interface Label {
-  keyword: string;
+  n: number;
+  interest: string;
+  half: 'dev' | 'heldout';
   relevant: string[];
+  /** Judged relevant by one annotator only: left out of the scores (neither a hit nor a miss). */
+  disputed: string[];
 }
 
-/** Precision and recall of what would be sent for one labelled interest. */
+/** How one retriever did on one labelled interest. */
 export interface LabelScore {
-  keyword: string;
+  interest: string;
   relevant: number;
   sent: number;
   hits: number;
   precision: number;
   recall: number;
+  f1: number;
+  precisionAt10: number;
   falsePositives: string[];
   missed: string[];
 }
 
-/** Runs each label as a one-keyword subscriber over every stored paper and scores what would be sent. */
-export function evaluateLabels(database: Database_, labels: Label[], limit: number, now: Date): LabelScore[] {
-  const index = createCandidateIndex(database, '0000', now);
-  const titles = (database.sqlite.prepare('SELECT pk, title FROM papers').all() as { pk: number; title: string }[]);
+/** Ids a retriever returns for a typed interest, best first. */
+export type Retriever = (interest: string) => string[];
+
+/**
+ * Scores a retriever on labels. Disputed papers are dropped from what was
+ * sent. A reader with nothing relevant scores 1 when sent nothing, else 0.
+ * Precision at 10 is over the first min(10, sent) papers.
+ */
+export function evaluate(labels: Label[], retrieve: Retriever): LabelScore[] {
   return labels.map((label) => {
-    const wanted = new Set(titles.filter((t) => label.relevant.some((r) => t.title.startsWith(r))).map((t) => t.pk));
-    const unmatched = label.relevant.filter((r) => !titles.some((t) => t.title.startsWith(r)));
-    if (unmatched.length) throw new Error(`label "${label.keyword}": no paper titled "${unmatched[0]}…"`);
-    const sent = buildDigest(index, { topics: [], keywords: [label.keyword], exclude: [] }, { since: '0000', now, limit, alreadySent: () => false });
-    const hits = sent.filter((s) => wanted.has(s.pk));
-    const sentPks = new Set(sent.map((s) => s.pk));
+    const wanted = new Set(label.relevant);
+    const disputed = new Set(label.disputed);
+    const sent = retrieve(label.interest).filter((id) => !disputed.has(id));
+    const hits = sent.filter((id) => wanted.has(id));
+    const precision = sent.length ? hits.length / sent.length : wanted.size ? 0 : 1;
+    const recall = wanted.size ? hits.length / wanted.size : sent.length ? 0 : 1;
+    const top = sent.slice(0, 10);
     return {
-      keyword: label.keyword,
+      interest: label.interest,
       relevant: wanted.size,
       sent: sent.length,
       hits: hits.length,
-      precision: sent.length ? hits.length / sent.length : 1,
-      recall: wanted.size ? hits.length / wanted.size : 1,
-      falsePositives: sent.filter((s) => !wanted.has(s.pk)).map((s) => s.title),
-      missed: titles.filter((t) => wanted.has(t.pk) && !sentPks.has(t.pk)).map((t) => t.title),
+      precision,
+      recall,
+      f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+      precisionAt10: top.length ? top.filter((id) => wanted.has(id)).length / top.length : wanted.size ? 0 : 1,
+      falsePositives: sent.filter((id) => !wanted.has(id)),
+      missed: label.relevant.filter((id) => !sent.includes(id)),
     };
   });
+}
+
+/** Macro averages of a set of scores, and how many readers with relevant papers got nothing. */
+export function summarise(scores: LabelScore[]) {
+  const mean = (f: (s: LabelScore) => number) => scores.reduce((a, s) => a + f(s), 0) / Math.max(1, scores.length);
+  return {
+    readers: scores.length,
+    macroF1: mean((s) => s.f1),
+    precisionAt10: mean((s) => s.precisionAt10),
+    empty: scores.filter((s) => s.sent === 0).length,
+    emptyWithRelevant: scores.filter((s) => s.sent === 0 && s.relevant > 0).length,
+  };
+}
+
+/** The digest a one-keyword reader would get over every stored paper (what `digest preview --limit N --since 2000-…` shows). */
+export function digestRetriever(database: Database_, limit: number, now: Date): Retriever {
+  const index = createCandidateIndex(database, '0000', now);
+  return (interest) =>
+    buildDigest(index, { topics: [], keywords: [interest], exclude: [] }, { since: '0000', now, limit, alreadySent: () => false }).map((i) => i.id);
 }

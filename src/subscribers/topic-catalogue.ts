@@ -75,7 +75,7 @@ export const TOPICS: readonly Topic[] = [
     slug: 'agents',
     name: 'LLM agents & tool use',
     description: 'Agents that plan, call tools, browse and act over many turns.',
-    aliases: ['llm agents', 'ai agents', 'agentic ai'],
+    aliases: ['ai agents', 'agentic ai'],
     terms: ['agent', 'agents', 'agentic', 'tool use', 'tool-use', 'function calling', 'multi-agent', 'web agent*', 'multi-turn'],
   },
   {

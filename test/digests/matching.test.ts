@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCandidateIndex } from '../../src/digests/candidate-index.js';
+import { corpusStats, createCandidateIndex } from '../../src/digests/candidate-index.js';
+import { acronymDefinitions } from '../../src/digests/corpus-stats.js';
 import { buildDigest } from '../../src/digests/digest-builder.js';
+import { buildQuery } from '../../src/digests/interest-query.js';
 import { keywordInterest, topicForKeyword } from '../../src/digests/interests.js';
-import { evaluateLabels, type Label } from '../../src/digests/relevance-eval.js';
-import { analyse, findTerm, lightStem, termSpec } from '../../src/digests/term-match.js';
+import { FLOOR } from '../../src/digests/rank.js';
+import { digestRetriever, evaluate, summarise, type Label } from '../../src/digests/relevance-eval.js';
+import { lightStem } from '../../src/digests/term-match.js';
 import { upsertPapers } from '../../src/papers/paper-repo.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { FIXTURES, tempDatabase } from '../helpers.js';
@@ -14,43 +17,106 @@ const NOW = new Date('2025-12-31T00:00:00Z');
 const db = tempDatabase();
 loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
 afterAll(() => db.cleanup());
-const digest = (sub: { topics?: string[]; keywords?: string[]; exclude?: string[] }, limit = 50) =>
+const digest = (sub: { topics?: string[]; keywords?: string[]; exclude?: string[] }, limit = 25) =>
   buildDigest(createCandidateIndex(db, '0000', NOW), { topics: [], keywords: [], exclude: [], ...sub }, { since: '0000', now: NOW, limit, alreadySent: () => false });
+const titles = (keyword: string) => digest({ keywords: [keyword] }).map((i) => i.title);
+const has = (list: string[], prefix: string) => list.some((t) => t.startsWith(prefix));
 
-describe('matching typed keywords', () => {
-  it('keeps derivations apart that porter stemming merges', () => {
-    const optimizers = termSpec('optimizers', true)!;
-    expect(findTerm(analyse('We compare optimizers such as Adam'), optimizers)).toHaveLength(1);
-    expect(findTerm(analyse('an optimizer'), optimizers)).toHaveLength(1);
-    expect(findTerm(analyse('we optimize the optimal objective of optimization'), optimizers)).toHaveLength(0);
-    expect(findTerm(analyse('quantized weights'), termSpec('quantization', true)!)).toHaveLength(1);
-    expect(lightStem('denoising')).toBe(lightStem('denoised'));
+describe('a typed interest is a query, not a required phrase', () => {
+  it('when a reader types "LLM post-training", then the paper on how data shapes post-training is in their digest', () => {
+    expect(has(titles('LLM post-training'), 'How Instruction and Reasoning Data shape Post-Training')).toBe(true);
   });
 
-  it('lets a keyword that names a topic borrow its query: "interpretability" finds saliency and feature attribution', () => {
+  it('when the words stand apart in the paper, then it still matches ("federated anomaly detection", "chest x-ray diagnosis", "wireless communication")', () => {
+    expect(has(titles('federated anomaly detection'), 'Federated PCA on Grassmann Manifold for Anomaly Detection')).toBe(true);
+    expect(has(titles('chest x-ray diagnosis'), 'Exploration of Interpretability Techniques for Deep COVID-19 Classification using Chest X-')).toBe(true);
+    expect(has(titles('wireless communication'), 'A Homogeneous Graph Neural Network for Precoding and Power Allocation')).toBe(true);
+  });
+
+  it('when a reader types "LLM agents", then a bare "agent" in reinforcement-learning papers is not enough', () => {
+    const list = titles('LLM agents');
+    expect(list.length).toBeGreaterThan(0);
+    expect(has(list, 'Learning Decentralized Partially Observable Mean Field Control')).toBe(false);
+    expect(has(list, 'A Novel Bifurcation Method for Observation Perturbation Attacks')).toBe(false);
+  });
+
+  it('when a reader types a broad word ("learning"), then they get its strongest few, not nothing or fifty', () => {
+    const list = titles('learning');
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.length).toBeLessThanOrEqual(FLOOR.broadKeep);
+  });
+
+  it('when a reader types a natural-language sentence, then its informative words carry it', () => {
+    expect(titles('papers about making fine-tuning of big models fit in less GPU memory').length).toBeGreaterThan(0);
+  });
+});
+
+describe('words the reader did not type', () => {
+  const stats = corpusStats(db);
+
+  it('learns acronyms from the way papers define them', () => {
+    expect(acronymDefinitions('We study large language models (LLMs) with Low-Rank Adaptation (LoRA).')).toEqual([
+      ['llm', { stems: ['larg', 'languag', 'model'], text: 'large language models' }],
+      ['lora', { stems: ['low', 'rank', 'adaptation'], text: 'Low-Rank Adaptation' }],
+    ]);
+    expect(acronymDefinitions('the result (ABC) of')).toEqual([]);
+    const llm = buildQuery('LLM', stats)!.concepts[0]!;
+    expect(llm.alts.some((a) => a.kind === 'acronym' && a.stems.join(' ') === 'larg languag model')).toBe(true);
+    const longForm = buildQuery('large language models', stats)!;
+    expect(longForm.concepts).toHaveLength(1);
+    expect(longForm.concepts[0]!.alts.some((a) => a.kind === 'acronym' && a.stems.join(' ') === 'llm')).toBe(true);
+  });
+
+  it('joins and splits compounds the way the corpus writes them', () => {
+    const joined = buildQuery('pretraining', stats)!.concepts[0]!;
+    expect(joined.alts.some((a) => a.stems.join(' ') === 'pre train')).toBe(true);
+    const split = buildQuery('pre-training', stats)!.concepts[0]!;
+    expect(split.alts.some((a) => a.stems.join(' ') === 'pretrain')).toBe(true);
+    expect(lightStem('optimisation')).toBe(lightStem('optimization'));
+  });
+
+  it('counts derivations only where the corpus uses them together, and below the reader\'s own word', () => {
+    const q = buildQuery('optimizers', stats)!.concepts[0]!;
+    for (const a of q.alts.filter((x) => x.kind !== 'own')) expect(a.weight).toBeLessThan(1);
+    const list = titles('optimizers');
+    expect(list).toContain('8-bit Optimizers via Block-wise Quantization');
+    expect(list).not.toContain('An Integrated Optimization and Machine Learning Models to Predict the Admission Status of Emergency Patients');
+  });
+
+  it('lets a keyword that names a topic borrow its terms: "interpretability" finds saliency and feature attribution', () => {
     expect(topicForKeyword('Interpretability')?.slug).toBe('interpretability');
-    expect(topicForKeyword('optimizer')?.slug).toBe('optimizers');
-    expect(topicForKeyword('quantization')).toBeUndefined();
-    const titles = digest({ keywords: ['interpretability'] }).map((i) => i.title);
-    expect(titles).toContain('There and Back Again: Revisiting Backpropagation Saliency Methods');
-    expect(titles.some((t) => t.startsWith('ReAGent: Towards A Model-agnostic Feature Attribution'))).toBe(true);
+    const list = titles('interpretability');
+    expect(has(list, 'There and Back Again: Revisiting Backpropagation Saliency')).toBe(true);
+    expect(has(list, 'ReAGent: Towards A Model-agnostic Feature Attribution')).toBe(true);
+  });
+});
+
+describe('digests', () => {
+  it('explain each pick with the reader\'s words and what stood in for them', () => {
+    const [first] = digest({ keywords: ['LLM post-training'] });
+    expect(first!.why).toMatch(/post-training.*— from your “LLM post-training”/);
+    const ntk = digest({ keywords: ['NTK'] }).find((i) => i.title.startsWith('Wide and Deep Neural Networks'));
+    expect(ntk?.why).toMatch(/NTK = neural tangent kernel/);
+    const [topic] = digest({ topics: ['diffusion-models'] });
+    expect(topic!.why).toMatch(/^Matches Diffusion & flow models: /);
   });
 
-  it('does not send every paper that merely optimises something to a reader of "optimizers"', () => {
-    const titles = digest({ keywords: ['optimizers'] }).map((i) => i.title);
-    expect(titles).toContain('8-bit Optimizers via Block-wise Quantization');
-    expect(titles).not.toContain('An Integrated Optimization and Machine Learning Models to Predict the Admission Status of Emergency Patients');
-    expect(titles).not.toContain('Bilevel Optimization under Unbounded Smoothness: A New Algorithm and Convergence Analysis');
+  it('highlight whole matched phrases, not lone common words', () => {
+    const [first] = digest({ keywords: ['learning'] });
+    expect(first!.words).toEqual([]);
+    const x = digest({ keywords: ['chest x-ray diagnosis'] })[0]!;
+    expect(x.words).toEqual(expect.arrayContaining(['chest', 'x', 'ray']));
   });
 
-  it('turns any user text into safe FTS5 syntax', () => {
-    for (const k of ['"unbalanced', 'NEAR(a b', 'title:x', 'a* OR', '^^^', "it's", 'C++', '(((', '"a" "b"']) {
+  it('turn any user text into a query without errors', () => {
+    for (const k of ['"unbalanced', 'NEAR(a b', 'title:x', 'a* OR', '^^^', "it's", 'C++', '(((', '"a" "b"', 'x'.repeat(200)]) {
       expect(() => digest({ keywords: [k] })).not.toThrow();
     }
-    expect(keywordInterest('***')).toBeNull();
+    expect(keywordInterest('***', corpusStats(db))).toBeNull();
+    expect(keywordInterest('the of and', corpusStats(db))).toBeNull();
   });
 
-  it('removes papers matching an excluded keyword', () => {
+  it('remove papers matching an excluded keyword', () => {
     const all = digest({ topics: ['interpretability'] });
     const without = digest({ topics: ['interpretability'], exclude: ['medical', 'clinical', 'disease', 'suicidal'] });
     expect(all.some((i) => i.title.includes('Alzheimer'))).toBe(true);
@@ -58,37 +124,13 @@ describe('matching typed keywords', () => {
     expect(without.length).toBeLessThan(all.length);
   });
 
-  it('explains each pick with the interest and the matched terms', () => {
-    const [first] = digest({ topics: ['diffusion-models'] });
-    expect(first!.why).toMatch(/^Matches Diffusion & flow models: /);
-    expect(first!.words.length).toBeGreaterThan(0);
-  });
-
-  it('caps the digest and ranks best first', () => {
+  it('are capped and ranked best first', () => {
     const items = digest({ topics: ['diffusion-models'], keywords: ['in-context learning'] }, 5);
     expect(items).toHaveLength(5);
     for (let i = 1; i < items.length; i++) expect(items[i - 1]!.score).toBeGreaterThanOrEqual(items[i]!.score);
   });
-});
 
-describe('quality on the labelled corpus', () => {
-  const { labels } = JSON.parse(readFileSync(join(FIXTURES, 'relevance-labels.json'), 'utf8')) as { labels: Label[] };
-
-  it('has at least a dozen labelled interests', () => {
-    expect(labels.length).toBeGreaterThanOrEqual(12);
-  });
-
-  // The figures in the README; this guards them against regressions.
-  it('keeps precision and recall of what would be sent above 75%', () => {
-    const scores = evaluateLabels(db, labels, 50, NOW);
-    const sum = (f: (s: (typeof scores)[number]) => number) => scores.reduce((a, s) => a + f(s), 0);
-    expect(sum((s) => s.hits) / sum((s) => s.sent)).toBeGreaterThanOrEqual(0.75);
-    expect(sum((s) => s.hits) / sum((s) => s.relevant)).toBeGreaterThanOrEqual(0.75);
-  });
-});
-
-describe('the recent slice', () => {
-  it('only considers papers first seen after the window start', () => {
+  it('only consider papers first seen after the window start', () => {
     const local = tempDatabase();
     try {
       const paper = (id: string, title: string) => ({ arxivId: id, title, abstract: 'Diffusion models for images.', authors: [], authorCount: null, organization: null, publishedAt: null, listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 't' });
@@ -100,5 +142,24 @@ describe('the recent slice', () => {
     } finally {
       local.cleanup();
     }
+  });
+});
+
+describe('quality on the labelled typed interests (development half)', () => {
+  const { labels } = JSON.parse(readFileSync(join(FIXTURES, 'relevance-typed.json'), 'utf8')) as { labels: Label[] };
+  const dev = labels.filter((l) => l.half === 'dev');
+
+  it('has at least 40 labelled interests, split in two halves', () => {
+    expect(labels.length).toBeGreaterThanOrEqual(40);
+    expect(dev.length).toBeGreaterThanOrEqual(20);
+    expect(labels.filter((l) => l.half === 'heldout').length).toBeGreaterThanOrEqual(20);
+  });
+
+  // A regression guard below the figures in the README (the held-out half is only measured by scripts/eval-relevance.ts).
+  it('keeps macro F1 of a 25-paper digest on the development half above 0.65, and precision at 10 above 0.7', () => {
+    const s = summarise(evaluate(dev, digestRetriever(db, 25, NOW)));
+    expect(s.macroF1).toBeGreaterThanOrEqual(0.65);
+    expect(s.precisionAt10).toBeGreaterThanOrEqual(0.7);
+    expect(s.emptyWithRelevant).toBeLessThanOrEqual(1);
   });
 });

@@ -1,0 +1,209 @@
+// Vocabulary learned from Paperboy's own corpus: how common each word is
+// (IDF), which words appear together (related terms), which derivations of a
+// word the corpus uses together ("classifier" / "classification"), compound
+// spellings ("pretraining" / "pre-training"), and acronyms with the long forms
+// papers define them by ("large language models (LLMs)").
+import { FUNCTION_WORDS, porterStem, stem, tokenize } from './term-match.js';
+
+/** A paper's text as the vocabulary needs it. */
+export interface CorpusText {
+  title: string;
+  abstract: string;
+  keywords?: string[];
+}
+
+/** A word learned to go with another, and how strongly (normalised PMI in (0, 1]). */
+export interface Related {
+  stem: string;
+  strength: number;
+}
+
+/** An acronym's long form: its words' stems and how it was written. */
+export interface LongForm {
+  stems: string[];
+  text: string;
+}
+
+// Related terms need this much evidence: a pair seen in one or two papers is chance.
+const RELATED = { minPair: 3, minStrength: 0.3, max: 6 } as const;
+
+/** Corpus statistics over a set of papers (built once per run from the newest papers). */
+export function buildCorpusStats(texts: CorpusText[]) {
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const postings: number[][] = [];
+  const bigrams = new Map<string, number>();
+  const porterGroups = new Map<string, Set<string>>();
+  const longForms = new Map<string, Map<string, { form: LongForm; count: number }>>();
+  let totalLength = 0;
+
+  const idOf = (s: string) => {
+    let id = ids.get(s);
+    if (id === undefined) {
+      id = names.length;
+      ids.set(s, id);
+      names.push(s);
+      postings.push([]);
+    }
+    return id;
+  };
+
+  texts.forEach((t, doc) => {
+    const text = `${t.title}\n${t.abstract}\n${(t.keywords ?? []).join('\n')}`;
+    const words = tokenize(text);
+    totalLength += words.length;
+    const seenBigrams = new Set<string>();
+    words.forEach((w, i) => {
+      const s = stem(w);
+      const id = idOf(s);
+      const list = postings[id]!;
+      if (list[list.length - 1] !== doc) list.push(doc);
+      const p = porterStem(w);
+      let group = porterGroups.get(p);
+      if (!group) porterGroups.set(p, (group = new Set()));
+      group.add(s);
+      if (i + 1 < words.length) seenBigrams.add(`${s} ${stem(words[i + 1]!)}`);
+    });
+    for (const b of seenBigrams) bigrams.set(b, (bigrams.get(b) ?? 0) + 1);
+    for (const [acronym, form] of acronymDefinitions(`${t.title}. ${t.abstract}`)) {
+      let forms = longForms.get(acronym);
+      if (!forms) longForms.set(acronym, (forms = new Map()));
+      const key = form.stems.join(' ');
+      const known = forms.get(key);
+      if (known) known.count++;
+      else forms.set(key, { form, count: 1 });
+    }
+  });
+
+  const n = texts.length;
+  const relatedCache = new Map<string, Related[]>();
+  const byLongForm = new Map<string, string>();
+  for (const [acronym, forms] of longForms) for (const key of forms.keys()) if (!byLongForm.has(key)) byLongForm.set(key, acronym);
+
+  const docsOf = (s: string) => {
+    const id = ids.get(s);
+    return id === undefined ? [] : postings[id]!;
+  };
+  const df = (s: string) => docsOf(s).length;
+
+  return {
+    size: n,
+    avgLength: n ? totalLength / n : 1,
+
+    /** Papers containing the word (by light stem). */
+    df,
+
+    /** Papers containing all of these words (an upper bound for a phrase's document frequency). */
+    dfAll(stems: string[]): number {
+      if (stems.length === 1) return df(stems[0]!);
+      const lists = stems.map(docsOf).sort((a, b) => a.length - b.length);
+      let common = new Set(lists[0]);
+      for (const l of lists.slice(1)) {
+        const next = new Set<number>();
+        for (const d of l) if (common.has(d)) next.add(d);
+        common = next;
+      }
+      return common.size;
+    },
+
+    /** BM25 inverse document frequency of a number of papers. */
+    idf(docFreq: number): number {
+      return Math.log(1 + (n - docFreq + 0.5) / (docFreq + 0.5));
+    },
+
+    /** Papers where the two words stand next to each other. */
+    bigramDf: (a: string, b: string) => bigrams.get(`${a} ${b}`) ?? 0,
+
+    /** Other light stems sharing the word's porter stem, with the share of their papers that also use the word. */
+    derivations(s: string, porter: string): { stem: string; together: number }[] {
+      const mine = new Set(docsOf(s));
+      return [...(porterGroups.get(porter) ?? [])]
+        .filter((o) => o !== s)
+        .map((o) => {
+          const theirs = docsOf(o);
+          const both = theirs.reduce((k, d) => k + (mine.has(d) ? 1 : 0), 0);
+          return { stem: o, together: theirs.length ? both / theirs.length : 0 };
+        });
+    },
+
+    /** Words (light stems) the corpus uses that start with this one, in at least two papers each. */
+    completions(prefix: string): string[] {
+      return names.filter((s) => s.length > prefix.length + 2 && s.startsWith(prefix) && df(s) >= 2).slice(0, 3);
+    },
+
+    /** Long forms the corpus defines for an acronym (by its singular stem), most frequent first. */
+    longForms(acronym: string): LongForm[] {
+      const forms = longForms.get(acronym);
+      return forms ? [...forms.values()].sort((a, b) => b.count - a.count).map((f) => f.form) : [];
+    },
+
+    /** The acronym whose long form these stems spell, if the corpus defines one. */
+    acronymFor: (stems: string[]) => byLongForm.get(stems.join(' ')),
+
+    /** Words that appear with this one far more often than chance, strongest first. */
+    related(s: string): Related[] {
+      let out = relatedCache.get(s);
+      if (out) return out;
+      out = [];
+      const mine = docsOf(s);
+      if (mine.length >= RELATED.minPair && mine.length < n / 4) {
+        const counts = new Map<number, number>();
+        const mineSet = new Set(mine);
+        postings.forEach((docs, id) => {
+          if (docs.length < RELATED.minPair || docs.length > n / 4 || names[id] === s) return;
+          let both = 0;
+          for (const d of docs) if (mineSet.has(d)) both++;
+          if (both >= RELATED.minPair) counts.set(id, both);
+        });
+        for (const [id, both] of counts) {
+          const pmi = Math.log((both * n) / (mine.length * postings[id]!.length));
+          const strength = pmi / -Math.log(both / n);
+          if (strength >= RELATED.minStrength && !FUNCTION_WORDS.has(names[id]!)) out.push({ stem: names[id]!, strength });
+        }
+        out.sort((a, b) => b.strength - a.strength);
+        out = out.slice(0, RELATED.max);
+      }
+      relatedCache.set(s, out);
+      return out;
+    },
+  };
+}
+export type CorpusStats = ReturnType<typeof buildCorpusStats>;
+
+/**
+ * Acronyms defined in a text as "long form (ACRONYM)", e.g. "large language
+ * models (LLMs)", "Low-Rank Adaptation (LoRA)". The acronym's letters are
+ * found, last to first, at word starts or inside words of the preceding text
+ * (Schwartz & Hearst's rule: its first letter starts the long form's first word).
+ */
+export function acronymDefinitions(text: string): [string, LongForm][] {
+  const out: [string, LongForm][] = [];
+  for (const m of text.matchAll(/\(([A-Za-z][A-Za-z0-9-]{1,9})\)/g)) {
+    const raw = m[1]!.replace(/-/g, '');
+    const letters = raw.replace(/s$/, '').toLowerCase();
+    if (letters.length < 2 || !/[A-Z].*[A-Z]/.test(raw) || letters.length > 8) continue;
+    const before = text.slice(Math.max(0, m.index! - 120), m.index!).replace(/\s+$/, '');
+    const words = before.split(/\s+/);
+    const form = longFormFor(letters, words.slice(-Math.min(letters.length + 5, letters.length * 2)));
+    if (form) out.push([stem(letters), form]);
+  }
+  return out;
+}
+
+function longFormFor(letters: string, words: string[]): LongForm | null {
+  const text = words.join(' ').toLowerCase();
+  let li = letters.length - 1;
+  let ti = text.length - 1;
+  while (li >= 0) {
+    const c = letters[li]!;
+    while (ti >= 0 && (text[ti] !== c || (li === 0 && ti > 0 && /[\p{L}\p{N}]/u.test(text[ti - 1]!)))) ti--;
+    if (ti < 0) return null;
+    li--;
+    ti--;
+  }
+  const start = text.lastIndexOf(' ', ti + 1) + 1;
+  const formText = words.join(' ').slice(start).replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+  const tokens = tokenize(formText);
+  if (tokens.length < 2 || tokens.length > letters.length + 2) return null;
+  return { stems: tokens.map(stem), text: formText };
+}

@@ -1,0 +1,153 @@
+// What a reader typed, as a retrieval query: one concept per word or phrase
+// they meant, each with the spellings that count for it. The reader's own
+// words weigh most; variants the corpus shows (compounds, acronyms and their
+// long forms) almost as much; derivations and related words much less.
+import { parseTerms } from '../papers/fts-query.js';
+import type { CorpusStats } from './corpus-stats.js';
+import { porterStem, stem, STOPWORDS, tokenize } from './term-match.js';
+
+/** One way a concept can appear in a paper: a word or a phrase of light stems. */
+export interface Alternative {
+  stems: string[];
+  /** Surface text, for the why line. */
+  text: string;
+  kind: 'own' | 'variant' | 'acronym' | 'derived' | 'related';
+  weight: number;
+}
+
+/** One thing the reader meant ("post-training", "LLM"), with its alternatives and how informative it is. */
+export interface Concept {
+  text: string;
+  alts: Alternative[];
+  idf: number;
+  /** Whether the corpus uses the concept at all. */
+  seen: boolean;
+}
+
+/** A typed interest as concepts; a paper must cover `minShould` of their IDF mass. */
+export interface Query {
+  text: string;
+  concepts: Concept[];
+}
+
+export const QUERY_WEIGHTS = {
+  variant: 1,
+  acronym: 0.9,
+  /** Derivations the corpus uses together: 0.2 + 0.5 × share of the variant's papers that also use the word. */
+  derivedBase: 0.2,
+  derivedShare: 0.5,
+  /** Derivations of a word the corpus never uses ("finetuner"). */
+  derivedUnseen: 0.6,
+  /** Related words: this times their normalised PMI; never enough to admit a paper alone. */
+  related: 0.3,
+} as const;
+
+// Words are a collocation when the corpus writes them together in several papers and in a good share of the papers using either.
+const COLLOCATION = { minPapers: 2, minShare: 0.25 } as const;
+
+function collocation(stats: CorpusStats, a: string, b: string): boolean {
+  const n = stats.bigramDf(a, b);
+  return n >= COLLOCATION.minPapers && n >= COLLOCATION.minShare * Math.min(stats.df(a), stats.df(b));
+}
+
+interface Unit {
+  words: string[];
+  quoted: boolean;
+}
+
+/** The reader's text as units: words, hyphenated or quoted phrases, and long forms of known acronyms merged. */
+function units(text: string, stats: CorpusStats): Unit[] {
+  const flat: { word: string; unit: number; quoted: boolean }[] = [];
+  parseTerms(text).forEach((t, u) => {
+    for (const word of tokenize(t.text)) flat.push({ word, unit: u, quoted: t.phrase });
+  });
+  const out: Unit[] = [];
+  for (let i = 0; i < flat.length; ) {
+    let merged = 0;
+    // A run of words that spells an acronym's long form ("large language models") is one concept.
+    for (let len = Math.min(6, flat.length - i); len >= 2 && !merged; len--) {
+      const span = flat.slice(i, i + len);
+      if (stats.acronymFor(span.map((w) => stem(w.word)))) merged = len;
+    }
+    if (merged) {
+      out.push({ words: flat.slice(i, i + merged).map((w) => w.word), quoted: true });
+      i += merged;
+      continue;
+    }
+    const u = flat[i]!.unit;
+    let j = i;
+    while (j < flat.length && flat[j]!.unit === u) j++;
+    // Two typed words the corpus uses as one term ("activation functions", "anomaly detection") are one concept.
+    const next = flat[j];
+    const last = flat[j - 1]!.word;
+    if (next && !flat[i]!.quoted && !next.quoted && !STOPWORDS.has(last) && !STOPWORDS.has(next.word) && collocation(stats, stem(last), stem(next.word))) {
+      let k = j + 1;
+      while (k < flat.length && flat[k]!.unit === next.unit) k++;
+      out.push({ words: flat.slice(i, k).map((w) => w.word), quoted: true });
+      i = k;
+      continue;
+    }
+    out.push({ words: flat.slice(i, j).map((w) => w.word), quoted: flat[i]!.quoted });
+    i = j;
+  }
+  return out.filter((u) => u.quoted || u.words.length > 1 || !STOPWORDS.has(u.words[0]!));
+}
+
+function alternatives(words: string[], stats: CorpusStats, related: boolean): Alternative[] {
+  const stems = words.map(stem);
+  const text = words.join(words.length > 1 ? '-' : '');
+  const alts: Alternative[] = [{ stems, text, kind: 'own', weight: 1 }];
+  const add = (a: Alternative) => {
+    if (!alts.some((b) => b.stems.join(' ') === a.stems.join(' '))) alts.push(a);
+  };
+  if (words.length > 1) {
+    // "pre-training" / "pre training" / "pretraining"
+    const joined = stem(words.join(''));
+    if (stats.df(joined)) add({ stems: [joined], text: words.join(''), kind: 'variant', weight: QUERY_WEIGHTS.variant });
+    const acronym = stats.acronymFor(stems);
+    if (acronym) add({ stems: [acronym], text: acronym.toUpperCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
+    return alts;
+  }
+  const [word] = words as [string];
+  const own = stems[0]!;
+  for (const form of stats.longForms(own).slice(0, 2)) add({ stems: form.stems, text: form.text.toLowerCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
+  // "pretraining" → "pre training", where the corpus writes it so.
+  let split: { a: string; b: string; n: number } | null = null;
+  for (let k = 2; k <= word.length - 3; k++) {
+    const [a, b] = [stem(word.slice(0, k)), stem(word.slice(k))];
+    const n = stats.bigramDf(a, b);
+    if (n && (!split || n > split.n)) split = { a, b, n };
+  }
+  if (split) add({ stems: [split.a, split.b], text: `${word}`, kind: 'variant', weight: QUERY_WEIGHTS.variant });
+  // A shortened word the corpus only uses in full ("backprop" → "backpropagation").
+  if (word.length >= 5 && stats.df(own) <= 1) {
+    for (const full of stats.completions(word)) add({ stems: [full], text: full, kind: 'variant', weight: QUERY_WEIGHTS.variant });
+  }
+  if (word.length > 3 && !/\d/.test(word)) {
+    const seen = stats.df(own) > 0;
+    for (const d of stats.derivations(own, porterStem(word))) {
+      const weight = seen ? QUERY_WEIGHTS.derivedBase + QUERY_WEIGHTS.derivedShare * d.together : QUERY_WEIGHTS.derivedUnseen;
+      if (weight >= 0.3) add({ stems: [d.stem], text: d.stem, kind: 'derived', weight });
+    }
+  }
+  if (related) {
+    for (const r of stats.related(own)) add({ stems: [r.stem], text: r.stem, kind: 'related', weight: QUERY_WEIGHTS.related * r.strength });
+  }
+  return alts;
+}
+
+/** The words as the reader wrote them ("LLM", not "llm"), where the text has them. */
+function asTyped(text: string, words: string): string {
+  const at = text.toLowerCase().indexOf(words);
+  return at >= 0 ? text.slice(at, at + words.length) : words;
+}
+
+/** A reader's typed interest (or a catalogue term) as a query; null when it has no words that carry meaning. */
+export function buildQuery(text: string, stats: CorpusStats, opts: { related?: boolean } = {}): Query | null {
+  const concepts = units(text, stats).map((u): Concept => {
+    const alts = alternatives(u.words, stats, opts.related ?? true);
+    const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
+    return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df), seen: df > 0 };
+  });
+  return concepts.length ? { text, concepts } : null;
+}
