@@ -75,7 +75,8 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       return 'suppressed';
     }
     const at = now.toISOString();
-    const updated = updateSubscriber(database, s.id, { status: 'pending', ...(requested ? { requestedPrefs: requested } : {}) }, at);
+    // Without a request (a reader's own "Subscribe again"), any preferences a signup left waiting are dropped.
+    const updated = updateSubscriber(database, s.id, { status: 'pending', requestedPrefs: requested }, at);
     logConsent(database, s.id, event, ctx, at);
     return queueMail('confirm', updated, now) ? 'mailed' : 'capped';
   }
@@ -170,11 +171,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       return withQueuedUnsubscribes(database, [links.resolve(database, token, 'unsubscribe', now).subscriber])[0]!;
     },
 
-    /** Saves new preferences from the manage page. */
+    /** Saves new preferences from the manage page (the reader's own choice replaces any a signup left waiting). */
     updatePreferences(token: string, prefs: Preferences, now: Date): Subscriber {
       return tx(() => {
         const { subscriber } = links.resolve(database, token, 'manage', now);
-        return updateSubscriber(database, subscriber.id, prefs, now.toISOString());
+        return updateSubscriber(database, subscriber.id, { ...prefs, requestedPrefs: null }, now.toISOString());
       });
     },
 

@@ -67,6 +67,20 @@ describe('POST /api/subscriptions for suppressed addresses', () => {
     await form(link);
     expect(findByEmail(app.database, 'left@example.org')).toMatchObject({ status: 'active', topics: ['agents'], keywords: [typed], exclude: ['visit evil.example now'], frequency: 'weekly', unsubscribedAt: null, requestedPrefs: null });
   });
+
+  it('when someone else asked for an unsubscribed address with their preferences, then the reader\'s own "Subscribe again" drops them', async () => {
+    await api({ email: 'mine@example.org', topics: ['interpretability'] });
+    const [first] = await smtp.waitFor(1);
+    await form(linkIn(first!.parsed.text, 'confirm'));
+    const unsubscribe = app.links.unsubscribeUrl(findByEmail(app.database, 'mine@example.org')!);
+    await form(unsubscribe);
+    await api({ email: 'mine@example.org', topics: ['agents'], keywords: ['someone else typed this'] });
+    await smtp.waitFor(2);
+    await form(`${unsubscribe}/resubscribe`);
+    const [, , mail] = await smtp.waitFor(3);
+    await form(linkIn(mail!.parsed.text, 'confirm'));
+    expect(findByEmail(app.database, 'mine@example.org')).toMatchObject({ status: 'active', topics: ['interpretability'], keywords: [] });
+  });
 });
 
 describe('subscribers import never overrides an unsubscribe or a bounce', () => {
