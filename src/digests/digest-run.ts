@@ -188,7 +188,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     nextResume = resumable.length;
   };
   const claimNext = async () => {
-    const ids = due.slice(nextDue, (nextDue += CLAIM_CHUNK));
+    const ids = due.slice(nextDue, (nextDue = Math.min(nextDue + CLAIM_CHUNK, due.length)));
     try {
       chunk = await claimChunk(ids);
     } catch (err) {

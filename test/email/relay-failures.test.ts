@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDueDigests } from '../../src/digests/digest-run.js';
+import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
+import { collectStats } from '../../src/stats-service.js';
+import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
+import { ROOT, runCli, startPaperboy } from '../helpers.js';
+
+const DAY1 = new Date('2026-11-24T10:00:00Z');
+
+/** How the test relay misbehaves; 'ok' once the operator has fixed things. */
+type Mode = 'ok' | 'auth535' | 'auth530' | 'data554' | 'rcpt550';
+
+/** A real SMTP server whose failure mode can be switched while a test runs. */
+async function startRelay(initial: Mode, rejectRcpt: (rcpt: string) => boolean = () => true) {
+  const { SMTPServer } = await import('smtp-server');
+  const state = { mode: initial };
+  const received: { to: string; messageId: string }[] = [];
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    allowInsecureAuth: true,
+    authOptional: initial !== 'auth530',
+    logger: false,
+    onAuth(auth, _session, cb) {
+      if (state.mode === 'auth535') return cb(Object.assign(new Error('5.7.8 Error: authentication failed'), { responseCode: 535 }));
+      cb(null, { user: auth.username });
+    },
+    onRcptTo(address, _session, cb) {
+      if (state.mode === 'rcpt550' && rejectRcpt(address.address)) return cb(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (state.mode === 'data554') return cb(Object.assign(new Error('5.6.0 Message content rejected'), { responseCode: 554 }));
+        const messageId = /^Message-ID: (.*)$/im.exec(Buffer.concat(chunks).toString())?.[1] ?? '';
+        for (const r of session.envelope.rcptTo) received.push({ to: r.address, messageId });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: (auth = '') => `smtp://${auth}127.0.0.1:${port}`,
+    received,
+    /** The operator fixed the relay (password, account, content filter). */
+    fix() {
+      state.mode = 'ok';
+      (server.options as { authOptional?: boolean }).authOptional = true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+type App = Awaited<ReturnType<typeof startPaperboy>>;
+type Relay = Awaited<ReturnType<typeof startRelay>>;
+
+const emails = (n: number) => Array.from({ length: n }, (_, i) => `reader${i}@example.org`);
+
+function seedReaders(app: App, list: string[]) {
+  const insert = app.database.sqlite.prepare(
+    `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
+     VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+  );
+  for (const e of list) insert.run(e);
+}
+
+/** The real CLI in a child process, without blocking this process's event loop. */
+function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const count = (app: App, sql: string) => (app.database.sqlite.prepare(sql).get() as { n: number }).n;
+
+/** A pino logger whose lines are kept in memory. */
+function capturingLog() {
+  const lines: string[] = [];
+  const stream = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
+  return { log: pino({ level: 'info' }, stream), lines };
+}
+
+describe('a relay problem is not a bounce', () => {
+  let relay: Relay;
+  let app: App;
+  afterEach(async () => {
+    await app?.stop();
+    await relay?.close();
+  });
+
+  const cases: [string, Mode, string, RegExp][] = [
+    ['a wrong SMTP password (535 at AUTH)', 'auth535', 'paperboy:wrong@', /authentication refused \(535\)/],
+    ['authentication required (530 at MAIL FROM)', 'auth530', '', /authentication refused \(530\)/],
+    ['a content rejection (554 at DATA)', 'data554', '', /message refused \(5\.6\.0\)/],
+  ];
+
+  it.each(cases)('when the relay answers %s, then nobody is suppressed, the run stops early, stats alert, and the next run after the fix delivers to everyone once', async (_name, mode, auth, reason) => {
+    relay = await startRelay(mode);
+    app = await startPaperboy({ SMTP_URL: relay.url(auth), PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false', SMTP_POOL_SIZE: '1' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const readers = emails(30);
+    seedReaders(app, readers);
+
+    const first = await app.runDigests({ now: DAY1, concurrency: 2, retryBaseMs: 10 });
+    expect(first.sent).toBe(0);
+    expect(first.stopped?.reason).toMatch(reason);
+    // Stopped after a few identical failures instead of burning through the list.
+    expect(first.failed).toBeGreaterThanOrEqual(3);
+    expect(first.failed).toBeLessThanOrEqual(4);
+    expect(first.failed + first.deferred).toBe(30);
+    expect(count(app, "SELECT count(*) AS n FROM subscribers WHERE status = 'active'")).toBe(30);
+    expect(count(app, "SELECT count(*) AS n FROM consent_events WHERE event = 'bounced'")).toBe(0);
+    expect(count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'failed'")).toBe(0);
+    const stats = collectStats(app.database);
+    expect(stats.relay.alert).toBe(true);
+    expect(stats.relay.lastError).toMatchObject({ source: 'digest', kind: 'relay' });
+    expect(stats.relay.lastError!.reason).toMatch(reason);
+    expect(stats.digests).toEqual({ sent: 0, skipped: 0, failed: 0 });
+
+    relay.fix();
+    const second = await app.runDigests({ now: new Date(DAY1.getTime() + 600_000), concurrency: 2, retryBaseMs: 10 });
+    expect(second).toMatchObject({ sent: 30, failed: 0, stopped: null });
+    expect(relay.received.map((m) => m.to).sort()).toEqual([...readers].sort());
+    expect(count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'")).toBe(30);
+    expect(collectStats(app.database).relay.alert).toBe(false);
+  });
+
+  it('when the relay answers 550 5.1.1 at RCPT for one reader, then only that reader is suppressed, and the address is masked in the ledger and the logs', async () => {
+    relay = await startRelay('rcpt550', (rcpt) => rcpt === 'reader2@example.org');
+    app = await startPaperboy({ SMTP_URL: relay.url(), PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    seedReaders(app, emails(5));
+    const { log, lines } = capturingLog();
+    const summary = await runDueDigests({ ...app.digest, database: app.database, mailer: app.mailer, log, secret: app.secret, lookbackDays: 7 }, { now: DAY1, retryBaseMs: 10 });
+    expect(summary).toMatchObject({ sent: 4, failed: 1, stopped: null });
+    expect(findByEmail(app.database, 'reader2@example.org')!.status).toBe('bounced');
+    expect(relay.received).toHaveLength(4);
+    const row = app.database.sqlite.prepare("SELECT d.error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'reader2@example.org'").get() as { error: string };
+    expect(row.error).toContain('550 5.1.1 <r***@example.org>: Recipient address rejected: User unknown');
+    expect(row.error).not.toContain('reader2@');
+    const logged = lines.join('');
+    expect(logged).toContain('r***@example.org');
+    expect(logged).not.toContain('reader2@example.org');
+    expect(collectStats(app.database).relay.alert).toBe(false);
+  });
+
+  it('when the transactional queue meets a wrong password, then the reader is not bounced and gets the mail once the relay is fixed', async () => {
+    relay = await startRelay('auth535');
+    app = await startPaperboy({ SMTP_URL: relay.url('paperboy:wrong@'), RATE_LIMITS: 'false' });
+    await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'newcomer@example.org', topics: ['agents'] }) });
+    await app.outbound.run();
+    expect(findByEmail(app.database, 'newcomer@example.org')!.status).toBe('pending');
+    const row = app.database.sqlite.prepare('SELECT status, attempts, last_error FROM outbound_mail').get() as { status: string; attempts: number; last_error: string };
+    expect(row).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(row.last_error).toMatch(/535/);
+    expect(collectStats(app.database).relay).toMatchObject({ alert: true, lastError: { source: 'outbound', kind: 'relay' } });
+    relay.fix();
+    app.database.sqlite.exec("UPDATE outbound_mail SET next_attempt_at = '2000-01-01T00:00:00.000Z'");
+    await app.outbound.run();
+    expect(relay.received.map((m) => m.to)).toEqual(['newcomer@example.org']);
+    expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'sent' });
+    expect(collectStats(app.database).relay.alert).toBe(false);
+  });
+
+  it('when the relay rejects an active reader’s manage-link mail at DATA, then the reader stays active', async () => {
+    relay = await startRelay('data554');
+    app = await startPaperboy({ SMTP_URL: relay.url(), RATE_LIMITS: 'false' });
+    seedReaders(app, ['active@example.org']);
+    const id = findByEmail(app.database, 'active@example.org')!.id;
+    const now = new Date().toISOString();
+    app.database.sqlite.prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'manage', 'active@example.org', 'queued', 0, ?, ?)").run(id, now, now);
+    await app.outbound.run();
+    expect(findByEmail(app.database, 'active@example.org')!.status).toBe('active');
+    expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'queued' });
+  });
+});
+
+describe('the digest run command', () => {
+  let relay: Relay;
+  let app: App;
+  beforeEach(async () => {
+    relay = await startRelay('rcpt550', (rcpt) => rcpt === 'reader1@example.org');
+    app = await startPaperboy({ SMTP_URL: relay.url(), PUBLIC_URL: 'https://paperboy.example' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    seedReaders(app, emails(3));
+  });
+  afterEach(async () => {
+    await app.stop();
+    await relay.close();
+  });
+
+  it('when any digest failed, then `digest run --json` exits 1 and still prints only JSON', async () => {
+    const env = { DATABASE_PATH: app.config.databasePath, SMTP_URL: relay.url(), SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example' };
+    // Not spawnSync: the relay runs in this process and must keep answering.
+    const r = await runCliAsync(['digest', 'run', '--json', '--now', DAY1.toISOString()], env);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ due: 3, sent: 2, failed: 1 });
+    const stats = runCli(['stats', '--json'], env);
+    expect(JSON.parse(stats.stdout).relay).toMatchObject({ alert: false, lastError: null });
+  });
+});
