@@ -1,6 +1,6 @@
 import type { Database_ } from '../db/client.js';
 import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
-import { excludeQueries, interestFor, type Interest } from './interests.js';
+import { BORROWED_WEIGHT, excludeQueries, interestFor, type Interest } from './interests.js';
 import { admit, boost } from './rank.js';
 import { createSliceIndex, type QueryHit } from './slice-scorer.js';
 
@@ -110,7 +110,8 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
     ranked(interest: Interest): { list: RankedHit[]; byPk: Map<number, RankedHit> } {
       let r = rankedCache.get(interest.key);
       if (r) return r;
-      const list = admit(combine(interest.queries.map((q) => slice.score(q))), slice.size, { catalogue: interest.catalogue })
+      const parts = interest.queries.map((q, i) => scaled(slice.score(q), i > 0 && interest.borrowed ? BORROWED_WEIGHT : 1));
+      const list = admit(combine(parts), slice.size, { catalogue: interest.kind === 'topic', own: parts[0] })
         .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk) }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
       r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
@@ -149,6 +150,8 @@ export type CandidateIndex = ReturnType<typeof createCandidateIndex>;
 
 // Several queries of one interest (a topic's terms): the best counts fully, the others a quarter each.
 const FURTHER_QUERIES = 0.25;
+
+const scaled = (hits: QueryHit[], weight: number) => (weight === 1 ? hits : hits.map((h) => ({ ...h, rel: h.rel * weight })));
 
 /** One hit per paper from the hits of an interest's queries. */
 function combine(parts: QueryHit[][]): QueryHit[] {

@@ -126,9 +126,10 @@ export function buildCorpusStats(texts: CorpusText[]) {
         });
     },
 
-    /** Words (light stems) the corpus uses that start with this one, in at least two papers each. */
+    /** The word (light stem) most used in the corpus that starts with this one and is longer by 3+ letters, in 2+ papers. */
     completions(prefix: string): string[] {
-      return names.filter((s) => s.length > prefix.length + 2 && s.startsWith(prefix) && df(s) >= 2).slice(0, 3);
+      const found = names.filter((s) => s.length > prefix.length + 2 && s.startsWith(prefix) && df(s) >= 2);
+      return found.sort((a, b) => df(b) - df(a)).slice(0, 1);
     },
 
     /** Long forms the corpus defines for an acronym (by its singular stem), most frequent first. */

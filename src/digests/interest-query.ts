@@ -4,7 +4,7 @@
 // long forms) almost as much; derivations and related words much less.
 import { parseTerms } from '../papers/fts-query.js';
 import type { CorpusStats } from './corpus-stats.js';
-import { porterStem, stem, STOPWORDS, tokenize } from './term-match.js';
+import { porterStem, singular, stem, STOPWORDS, tokenize } from './term-match.js';
 
 /** One way a concept can appear in a paper: a word or a phrase of light stems. */
 export interface Alternative {
@@ -36,6 +36,8 @@ export const QUERY_WEIGHTS = {
   /** Derivations the corpus uses together: 0.2 + 0.5 × share of the variant's papers that also use the word. */
   derivedBase: 0.2,
   derivedShare: 0.5,
+  /** A word the corpus mostly writes in full ("nets" → "networks"). */
+  shortened: 0.6,
   /** Derivations of a word the corpus never uses ("finetuner"). */
   derivedUnseen: 0.6,
   /** Related words: this times their normalised PMI; never enough to admit a paper alone. */
@@ -93,7 +95,18 @@ function units(text: string, stats: CorpusStats): Unit[] {
   return out.filter((u) => u.quoted || u.words.length > 1 || !STOPWORDS.has(u.words[0]!));
 }
 
-function alternatives(words: string[], stats: CorpusStats, related: boolean): Alternative[] {
+/** The two words the corpus writes this one as ("pretraining" → "pre training"), if it does. */
+function splitCompound(word: string, stats: CorpusStats): string[] | null {
+  let best: { parts: string[]; n: number } | null = null;
+  for (let k = 2; k <= word.length - 3; k++) {
+    const parts = [stem(word.slice(0, k)), stem(word.slice(k))];
+    const n = stats.bigramDf(parts[0]!, parts[1]!);
+    if (n && (!best || n > best.n)) best = { parts, n };
+  }
+  return best?.parts ?? null;
+}
+
+function alternatives(words: string[], stats: CorpusStats, typed: boolean): Alternative[] {
   const stems = words.map(stem);
   const text = words.join(words.length > 1 ? '-' : '');
   const alts: Alternative[] = [{ stems, text, kind: 'own', weight: 1 }];
@@ -111,17 +124,19 @@ function alternatives(words: string[], stats: CorpusStats, related: boolean): Al
   const [word] = words as [string];
   const own = stems[0]!;
   for (const form of stats.longForms(own).slice(0, 2)) add({ stems: form.stems, text: form.text.toLowerCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
-  // "pretraining" → "pre training", where the corpus writes it so.
-  let split: { a: string; b: string; n: number } | null = null;
-  for (let k = 2; k <= word.length - 3; k++) {
-    const [a, b] = [stem(word.slice(0, k)), stem(word.slice(k))];
-    const n = stats.bigramDf(a, b);
-    if (n && (!split || n > split.n)) split = { a, b, n };
+  // A shortened word the corpus uses in full far more often ("backprop" → "backpropagation", "nets" → "networks").
+  const rare = stats.df(own) <= 1;
+  const forms: [string, number][] = [[word, QUERY_WEIGHTS.variant]];
+  if (typed && word.length >= 4) {
+    for (const full of stats.completions(singular(word))) {
+      if (rare || stats.df(full) >= 10 * stats.df(own)) forms.push([full, rare ? QUERY_WEIGHTS.variant : QUERY_WEIGHTS.shortened]);
+    }
   }
-  if (split) add({ stems: [split.a, split.b], text: `${word}`, kind: 'variant', weight: QUERY_WEIGHTS.variant });
-  // A shortened word the corpus only uses in full ("backprop" → "backpropagation").
-  if (word.length >= 5 && stats.df(own) <= 1) {
-    for (const full of stats.completions(word)) add({ stems: [full], text: full, kind: 'variant', weight: QUERY_WEIGHTS.variant });
+  for (const [form, weight] of forms) {
+    if (form !== word) add({ stems: [stem(form)], text: form, kind: 'variant', weight });
+    // "pretraining" → "pre training", where the corpus writes it so.
+    const split = splitCompound(form, stats);
+    if (split) add({ stems: split, text: form, kind: 'variant', weight });
   }
   if (word.length > 3 && !/\d/.test(word)) {
     const seen = stats.df(own) > 0;
@@ -130,7 +145,7 @@ function alternatives(words: string[], stats: CorpusStats, related: boolean): Al
       if (weight >= 0.3) add({ stems: [d.stem], text: d.stem, kind: 'derived', weight });
     }
   }
-  if (related) {
+  if (typed) {
     for (const r of stats.related(own)) add({ stems: [r.stem], text: r.stem, kind: 'related', weight: QUERY_WEIGHTS.related * r.strength });
   }
   return alts;
@@ -142,10 +157,13 @@ function asTyped(text: string, words: string): string {
   return at >= 0 ? text.slice(at, at + words.length) : words;
 }
 
-/** A reader's typed interest (or a catalogue term) as a query; null when it has no words that carry meaning. */
-export function buildQuery(text: string, stats: CorpusStats, opts: { related?: boolean } = {}): Query | null {
+/**
+ * A reader's typed interest (or, with `typed: false`, a catalogue term or an excluded word: no
+ * related words or completions) as a query; null when it has no words that carry meaning.
+ */
+export function buildQuery(text: string, stats: CorpusStats, opts: { typed?: boolean } = {}): Query | null {
   const concepts = units(text, stats).map((u): Concept => {
-    const alts = alternatives(u.words, stats, opts.related ?? true);
+    const alts = alternatives(u.words, stats, opts.typed ?? true);
     const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
     return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df), seen: df > 0 };
   });

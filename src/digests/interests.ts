@@ -11,11 +11,16 @@ export interface Interest {
   kind: 'topic' | 'keyword';
   /** A typed keyword is one query; a topic is one query per catalogue term. */
   queries: Query[];
-  /** The catalogue topic a typed keyword borrowed, if any. */
+  /** The catalogue topic a typed keyword borrowed, if any: its terms follow the reader's own query, at BORROWED_WEIGHT. */
   borrowed?: string;
-  /** Admitted like a catalogue topic (its terms are phrases chosen to mean it; see rank.ts admit()). */
-  catalogue: boolean;
 }
+
+/**
+ * A keyword that names a topic also searches the topic's terms, well below the
+ * reader's own words: the topic fills in where the corpus does not know the
+ * word ("XAI"), while papers with the reader's own words lead the cut.
+ */
+export const BORROWED_WEIGHT = 0.5;
 
 
 const norm = (text: string) => tokenize(text).map(singular).join(' ');
@@ -38,22 +43,22 @@ export function topicForKeyword(keyword: string): Topic | undefined {
 
 // A catalogue term is a phrase: "feature attribution" means both words together.
 const termQueries = (topic: Topic, stats: CorpusStats) =>
-  topic.terms.map((t) => buildQuery(`"${t.replace(/\*$/, '')}"`, stats, { related: false })).filter((q): q is Query => q !== null);
+  topic.terms.map((t) => buildQuery(`"${t.replace(/\*$/, '')}"`, stats, { typed: false })).filter((q): q is Query => q !== null);
 
 /** A catalogue topic as an interest: any of its terms, each a query of its own. */
 export function topicInterest(topic: Topic, stats: CorpusStats): Interest {
-  return { key: `topic:${topic.slug}`, label: topic.name, kind: 'topic', queries: termQueries(topic, stats), catalogue: true };
+  return { key: `topic:${topic.slug}`, label: topic.name, kind: 'topic', queries: termQueries(topic, stats) };
 }
 
-/** A typed keyword as an interest; one that names a catalogue topic (its name, slug or an alias) means that topic. */
+/** A typed keyword as an interest; one that names a catalogue topic (its name, slug or an alias) also searches its terms. */
 export function keywordInterest(keyword: string, stats: CorpusStats): Interest | null {
   const query = buildQuery(keyword, stats);
   if (!query) return null;
   const label = `“${keyword.replace(/["“”]/g, '').trim()}”`;
   const key = `kw:${tokenize(keyword).join(' ')}`;
   const topic = topicForKeyword(keyword);
-  if (!topic) return { key, label, kind: 'keyword', queries: [query], catalogue: false };
-  return { key: `${key}+${topic.slug}`, label, kind: 'keyword', queries: [query, ...termQueries(topic, stats)], borrowed: topic.slug, catalogue: true };
+  if (!topic) return { key, label, kind: 'keyword', queries: [query] };
+  return { key: `${key}+${topic.slug}`, label, kind: 'keyword', queries: [query, ...termQueries(topic, stats)], borrowed: topic.slug };
 }
 
 /** One interest from a topic slug or a typed keyword; null for an unknown slug or a keyword without words. */
@@ -66,7 +71,7 @@ export function interestFor(kind: 'topic' | 'keyword', value: string, stats: Cor
 /** What an excluded keyword removes: its own words and their close variants, never related words. */
 export function excludeQueries(s: { exclude: string[] }, stats: CorpusStats): Query[] {
   return s.exclude
-    .map((e) => buildQuery(e, stats, { related: false }))
+    .map((e) => buildQuery(e, stats, { typed: false }))
     .filter((q): q is Query => q !== null)
     .map((q) => ({ ...q, concepts: q.concepts.map((c) => ({ ...c, alts: c.alts.filter((a) => a.kind !== 'derived') })) }));
 }

@@ -63,15 +63,20 @@ export interface Scored {
   concepts: number;
 }
 
+const isEligible = (h: Scored) => h.coverage >= FLOOR.minCoverage(h.concepts) - 1e-9;
+
 /**
  * The papers an interest admits, best first. The cut adapts to the
  * interest: relative to its best paper, with a narrow interest still getting
- * its clear matches and a broad one ("learning") its strongest few.
+ * its clear matches and a broad one ("learning") its strongest few. `own`: the
+ * hits of the reader's own words when the interest also borrowed a topic's terms.
  */
-export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { catalogue: boolean }): T[] {
-  const eligible = hits.filter((h) => h.coverage >= FLOOR.minCoverage(h.concepts) - 1e-9).sort((a, b) => b.rel - a.rel || a.pk - b.pk);
+export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { catalogue: boolean; own?: Scored[] }): T[] {
+  const eligible = hits.filter(isEligible).sort((a, b) => b.rel - a.rel || a.pk - b.pk);
   if (!eligible.length) return [];
-  const top = eligible[0]!.rel;
+  // The cut is relative to the best paper for the reader's own words, when they match anything.
+  const ownTop = opts.own?.filter(isEligible).reduce((m, h) => Math.max(m, h.rel), 0);
+  const top = ownTop || eligible[0]!.rel;
   // A narrow interest (few papers cover it) keeps every clear match; a wider one its best.
   const narrow = eligible.length <= Math.max(FLOOR.narrowCount, FLOOR.narrowShare * sliceSize);
   // A catalogue topic's terms are phrases chosen to mean the topic: any clear mention counts, and a
@@ -80,8 +85,10 @@ export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { ca
     ? eligible.filter((h) => h.rel >= FLOOR.catalogueMinRel)
     : eligible.filter((h) => h.rel >= FLOOR.minRel && (h.rel >= FLOOR.fromTop * top || (narrow && h.coverage >= 0.999)));
   if (!kept.length) kept = eligible.filter((h) => h.coverage >= 0.999).slice(0, FLOOR.fallback);
-  // Catalogue topics are broad by design: a reader who picked one wants all of it.
-  if (!opts.catalogue && sliceSize >= 20 && eligible.length > FLOOR.broadShare * sliceSize) kept = kept.slice(0, FLOOR.broadKeep);
+  // Catalogue topics are broad by design: a reader who picked one wants all of it. A typed
+  // interest is broad when the reader's own words (not a borrowed topic's) match much of the slice.
+  const own = opts.own ? opts.own.filter(isEligible).length : eligible.length;
+  if (!opts.catalogue && sliceSize >= 20 && own > FLOOR.broadShare * sliceSize) kept = kept.slice(0, FLOOR.broadKeep);
   return kept;
 }
 

@@ -8,7 +8,7 @@ import { foldDiacritics } from '../papers/text-normalise.js';
 /** Words that carry no topic of their own: function words and the way people phrase a request. */
 export const STOPWORDS = new Set(
   (
-    'a an the of to in on for and or with by from at as is are be been being was were via into vs versus than then that this these those it its ' +
+    'a an the of to in on for and or with without by from at as is are be been being was were via into vs versus than then that this these those it its ' +
     'i me my we our you your they them their he she his her do does did doing done can could would should will shall may might must ' +
     'about what which who whom whose how why when where there here any anyone anything some such more most less few many much very ' +
     'not no nor so too just also only other others own same both each all again further once out up down off over under ' +
