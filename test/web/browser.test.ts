@@ -94,6 +94,14 @@ describe('a reader in a real browser', () => {
     await page.getByRole('heading', { name: "You're unsubscribed" }).waitFor();
     await shot('7-unsubscribed');
     expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('unsubscribed');
+    // No manage link on the unsubscribe page; coming back takes a fresh confirmation.
+    expect(await page.locator('a[href*="/manage/"]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Subscribe again' }).click();
+    await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+    await shot('7b-subscribe-again');
+    const [, again] = await smtp.waitFor(2);
+    expect(again!.parsed.subject).toBe('Confirm your Paperboy subscription');
+    expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('pending');
     expect(problems).toEqual([]);
   });
 
