@@ -111,7 +111,9 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
       let r = rankedCache.get(interest.key);
       if (r) return r;
       const parts = interest.queries.map((q, i) => scaled(slice.score(q), i > 0 && interest.borrowed ? BORROWED_WEIGHT : 1));
-      const list = admit(combine(parts), slice.size, { catalogue: interest.kind === 'topic', own: parts[0] })
+      const all = combine(parts);
+      const admitted = admit(all, slice.size, { catalogue: interest.kind === 'topic', own: parts[0] });
+      const list = admitted
         .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk) }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
       r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };

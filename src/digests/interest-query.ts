@@ -20,8 +20,6 @@ export interface Concept {
   text: string;
   alts: Alternative[];
   idf: number;
-  /** Whether the corpus uses the concept at all. */
-  seen: boolean;
 }
 
 /** A typed interest as concepts; a paper must cover `minShould` of their IDF mass. */
@@ -165,7 +163,7 @@ export function buildQuery(text: string, stats: CorpusStats, opts: { typed?: boo
   const concepts = units(text, stats).map((u): Concept => {
     const alts = alternatives(u.words, stats, opts.typed ?? true);
     const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
-    return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df), seen: df > 0 };
+    return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
   });
   return concepts.length ? { text, concepts } : null;
 }

@@ -118,10 +118,9 @@ export function createSliceIndex(papers: { pk: number; title: string; abstract: 
         }
         return byDoc;
       });
-      // In a sentence, a word the corpus has never used cannot tell papers apart: it does not count.
-      const counted = query.concepts.filter((c) => query.concepts.length < 3 || c.seen);
-      const mass = counted.reduce((s, c) => s + c.idf, 0);
-      const ideal = counted.reduce((s, c) => s + c.idf * saturate(BM25F.title + BM25F.abstract, avgLength), 0);
+      // A word the corpus has never used still counts (as the rarest): it is often what the reader cares about most.
+      const mass = query.concepts.reduce((s, c) => s + c.idf, 0);
+      const ideal = query.concepts.reduce((s, c) => s + c.idf * saturate(BM25F.title + BM25F.abstract, avgLength), 0);
       const candidates = new Set<number>();
       perConcept.forEach((byDoc) => byDoc.forEach((m, doc) => m.alt.kind !== 'related' && candidates.add(doc)));
       const hits: QueryHit[] = [];
@@ -135,7 +134,7 @@ export function createSliceIndex(papers: { pk: number; title: string; abstract: 
           covered += m.concept.idf * (SAME_CONCEPT.has(m.alt.kind) ? 1 : m.alt.weight);
         }
         const close = proximity(matches);
-        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: counted.length, matches, words: highlightWords(d, matches, stats) });
+        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: query.concepts.length, matches, words: highlightWords(d, matches, stats) });
       }
       return hits;
     },
