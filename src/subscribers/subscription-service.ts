@@ -31,6 +31,7 @@ export interface SubscriptionDeps {
 /** How long a reader's unsubscribe waits for the write lock before it is queued instead. */
 export const UNSUBSCRIBE_BUSY_WAIT_MS = 1000;
 const DRAIN_RETRY_MS = 5000;
+const DRAIN_BUSY_WAIT_MS = 50;
 
 /** Runs `fn` with the connection's busy timeout lowered to at most `ms` (synchronous, so nothing else sees it). */
 function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => T): T {
@@ -82,10 +83,10 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
   }
 
   /** Applies queued unsubscribes to the database; returns how many; throws SQLITE_BUSY when it is still locked. */
-  function drainQueue(now = new Date()): number {
+  function drainQueue(waitMs = UNSUBSCRIBE_BUSY_WAIT_MS): number {
     const queued = queuedUnsubscribes(database);
     for (const e of queued) {
-      withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
+      withBusyTimeout(database.sqlite, waitMs, () =>
         tx(() => {
           const s = findByLinkKey(database, e.linkKey);
           // A deleted reader, or one who confirmed a new subscription after clicking: nothing to do.
@@ -94,7 +95,7 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       );
       forgetQueued(database, [e]);
     }
-    if (queued.length) log.info({ applied: queued.length, at: now.toISOString() }, 'queued unsubscribes applied');
+    if (queued.length) log.info({ applied: queued.length }, 'queued unsubscribes applied');
     return queued.length;
   }
 
@@ -103,7 +104,8 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
   function drainSoon(): void {
     drainTimer = null;
     try {
-      drainQueue();
+      // Barely wait for the lock: better-sqlite3 blocks the event loop while it waits, and this retries anyway.
+      drainQueue(DRAIN_BUSY_WAIT_MS);
     } catch (err) {
       if (!isDatabaseBusy(err)) return void log.error({ err }, 'draining the unsubscribe queue failed');
       drainTimer = setTimeout(drainSoon, DRAIN_RETRY_MS);
@@ -232,8 +234,8 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       }
     },
 
-    /** Applies queued unsubscribes now (digest runs and tests); throws SQLITE_BUSY while the database is locked. */
-    drainUnsubscribeQueue: drainQueue,
+    /** Applies queued unsubscribes now; returns how many; throws SQLITE_BUSY while the database stays locked. */
+    drainUnsubscribeQueue: () => drainQueue(),
 
     /** Revokes every link sent so far (e.g. after a digest was forwarded). */
     resetLinks(token: string, now: Date): Subscriber {

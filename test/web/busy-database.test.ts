@@ -73,6 +73,20 @@ describe('a busy database', () => {
     expect(queuedUnsubscribes(app.database)).toEqual([]);
   });
 
+  it('when the lock is released, then the server applies the queued unsubscribe by itself within seconds', async () => {
+    const s = activeReader('auto@example.org');
+    const release = holdWriteLock();
+    expect((await oneClick(app.links.unsubscribeUrl(s))).status).toBe(200);
+    // Still locked at the first retries: they must not fail or give up.
+    await new Promise((r) => setTimeout(r, 5500));
+    expect(findByEmail(app.database, 'auto@example.org')!.status).toBe('active');
+    release();
+    const deadline = Date.now() + 8000;
+    while (findByEmail(app.database, 'auto@example.org')!.status !== 'unsubscribed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(findByEmail(app.database, 'auto@example.org')!.status).toBe('unsubscribed');
+    expect(queuedUnsubscribes(app.database)).toEqual([]);
+  }, 20_000);
+
   it('when the write lock is held, then other writes answer 503 with Retry-After instead of 500', async () => {
     activeReader('stays@example.org');
     const release = holdWriteLock();
