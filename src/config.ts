@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: httpUrl.optional(),
   DATABASE_PATH: z.string().min(1).default('./data/paperboy.db'),
+  DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   SMTP_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
@@ -73,6 +74,7 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
     host: e.HOST,
     publicUrl,
     databasePath: e.DATABASE_PATH,
+    busyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
     smtp: Object.freeze({
       url: e.SMTP_URL,
       poolSize: e.SMTP_POOL_SIZE,

@@ -49,7 +49,7 @@ export function resolveSecret(config: Config, database: Database_, log: Logger):
 
 /** Opens the database (running migrations), compiles templates and builds the services. SMTP connects lazily. */
 export async function createServices(config: Config, log = createLogger(config.logLevel)): Promise<Services> {
-  const database = openDatabase(config.databasePath);
+  const database = openDatabase(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs });
   const secret = resolveSecret(config, database, log);
   const renderEmail = await compileEmailTemplates();
   const mailer = createMailer(config);

@@ -1,10 +1,5 @@
+import { isDatabaseBusy } from '../errors.js';
 import type { Logger } from '../logger.js';
-
-/** Whether SQLite refused because another connection holds the write lock (past the busy timeout). */
-export function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,7 +14,7 @@ export async function retryWhileBusy<T>(what: string, fn: () => T, opts: { log?:
     try {
       return fn();
     } catch (err) {
-      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      if (!isDatabaseBusy(err) || Date.now() >= deadline) throw err;
       if (attempt === 1 || attempt % 10 === 0) opts.log?.warn({ what, attempt }, 'database busy; retrying');
       await sleep(Math.min(25 * 2 ** (attempt - 1), 1000));
     }

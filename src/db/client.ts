@@ -30,13 +30,13 @@ export function preparedOnce<T>(database: Database_, key: string, build: (db: Db
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
-export function openDatabase(path: string, options: { migrate?: boolean } = {}): Database_ {
+export function openDatabase(path: string, options: { migrate?: boolean; busyTimeoutMs?: number } = {}): Database_ {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   if (options.migrate !== false) migrate(sqlite);
   return { sqlite, db: drizzle(sqlite, { schema }) };
 }

@@ -71,8 +71,9 @@ export const LEDGER_SQL = {
   skip: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
     VALUES (?, ?, 'skipped', '', '[]', ?, ?, ?) ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
   inFlight: `SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending'`,
+  // Compare-and-set on the lease seen as lapsed: an owner that renewed it since (right before sending) keeps it.
   takeOver: `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
-    WHERE id = @id AND status = 'sending' AND (lease_until < @now OR lease_owner = @previous)`,
+    WHERE id = @id AND status = 'sending' AND lease_owner IS @previous AND lease_until IS @previousUntil`,
   finish: "UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'sending'",
   letGo: 'UPDATE deliveries SET lease_until = ?, error = ?, attempts = attempts - ? WHERE id = ? AND lease_owner = ?',
   renew: "UPDATE deliveries SET lease_until = @leaseUntil WHERE id = @id AND status = 'sending' AND lease_owner = @owner",
@@ -138,9 +139,9 @@ export function createLedger(database: Database_) {
       return (q.inFlight.all() as Row[]).map(toDelivery).filter((d) => (d.leaseUntil ?? '') < wallNow.toISOString() || ownerIsDead(d.leaseOwner));
     },
 
-    /** Takes over a resumable delivery; false when another process got there first. */
-    takeOver(d: Delivery, owner: string, leaseUntil: string, wallNow: Date): boolean {
-      const info = q.takeOver.run({ id: d.id, owner, previous: d.leaseOwner, leaseUntil, now: wallNow.toISOString() });
+    /** Takes over a delivery found resumable; false when its lease changed since (renewed, or another process got there first). */
+    takeOver(d: Delivery, owner: string, leaseUntil: string): boolean {
+      const info = q.takeOver.run({ id: d.id, owner, previous: d.leaseOwner, previousUntil: d.leaseUntil, leaseUntil });
       return info.changes === 1;
     },
 

@@ -126,7 +126,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   async function resume(d: Delivery): Promise<void> {
     const s = readerOf.get(d.subscriberId)!;
     if (sender.stopped) return void summary.deferred++;
-    if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString(), wall()), { log, maxMs: claimBusyMs }))) return;
+    if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString()), { log, maxMs: claimBusyMs }))) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
     const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId);

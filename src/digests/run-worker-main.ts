@@ -48,7 +48,7 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
   };
 }
 
-const database = openDatabase(config.databasePath, { migrate: false });
+const database = openDatabase(config.databasePath, { migrate: false, busyTimeoutMs: config.busyTimeoutMs });
 try {
   const links = createLinks(secret, config.publicUrl);
   const summary = await runDueDigests(
