@@ -22,7 +22,7 @@ const term = z
   .string()
   .trim()
   .min(2, 'must be at least 2 characters')
-  .max(60, 'must be at most 60 characters')
+  .max(200, 'must be at most 200 characters')
   .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
 const termList = z.array(term).max(20, 'at most 20 entries').default([]);
 
