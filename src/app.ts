@@ -8,7 +8,7 @@ import type { RenderPage } from './web/views.js';
 import { registerRoutes, type RouteDeps } from './web/routes.js';
 
 /** What the HTTP layer needs; built in main.ts (or by tests). */
-export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: string };
+export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: boolean | number | string };
 
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -13,6 +14,42 @@ const list = z.string().transform((v) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Whether one TRUST_PROXY list item is a name express knows, an address, or a subnet (CIDR or netmask). */
+function proxyItem(item: string): boolean {
+  if (PROXY_NAMES.has(item)) return true;
+  const [addr = '', prefix, ...rest] = item.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  if (/^\d+$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(prefix) === 4;
+}
+
+/**
+ * express's "trust proxy": 'true'/'false' → boolean, digits → a hop count, else a
+ * comma-separated list of loopback/linklocal/uniquelocal, addresses and subnets.
+ * (Passed on as a string, '1' would be read as an address and trust nobody.)
+ */
+export const TrustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): boolean | number | string => {
+    if (v === 'true' || v === 'false') return v === 'true';
+    if (/^\d+$/.test(v)) return Number(v);
+    const items = v.split(',').map((s) => s.trim());
+    if (items.every(proxyItem)) return items.join(',');
+    ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a comma-separated list of loopback, linklocal, uniquelocal, addresses and subnets' });
+    return z.NEVER;
+  });
+export type TrustProxy = z.infer<typeof TrustProxy>;
+
+/** Whether HOST only listens on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -24,6 +61,8 @@ const EnvSchema = z.object({
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   SMTP_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
+  ALLOW_OUTBOX: bool.default(false),
+  OUTBOX_PAGE: bool.optional(),
   MAIL_FROM: z.string().min(3).default('Paperboy <paperboy@localhost>'),
   LIST_UNSUBSCRIBE_MAILTO: z.email().optional(),
   DKIM_DOMAIN: z.string().optional(),
@@ -32,7 +71,7 @@ const EnvSchema = z.object({
   SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z.string().default('loopback'),
+  TRUST_PROXY: TrustProxy.default(TrustProxy.parse('loopback')),
   RATE_LIMITS: bool.default(true),
   SOURCES: list.pipe(z.array(z.enum(['hf', 'arxiv']))).default(['hf', 'arxiv']),
   HF_API_URL: httpUrl.default('https://huggingface.co'),
@@ -60,10 +99,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  if (parsed.data.NODE_ENV === 'production' && !parsed.data.SECRET) {
-    throw new ConfigError('Invalid configuration:\n  SECRET: required when NODE_ENV=production');
-  }
+  const problems = deploymentProblems(parsed.data);
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return buildConfig(parsed.data);
+}
+
+/** What production refuses to start without, and where the outbox page may never be served. */
+function deploymentProblems(e: z.infer<typeof EnvSchema>): string[] {
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.SECRET) problems.push('SECRET: required when NODE_ENV=production');
+    // RFC 8058: the one-click List-Unsubscribe URI must be https.
+    if (!e.PUBLIC_URL?.startsWith('https://')) problems.push('PUBLIC_URL: required when NODE_ENV=production, as an https:// URL (links and one-click unsubscribe in every email)');
+    if (!e.SMTP_URL && !e.ALLOW_OUTBOX) problems.push('SMTP_URL: required when NODE_ENV=production (or set ALLOW_OUTBOX=true to write mail to OUTBOX_DIR instead of sending it)');
+    if (e.OUTBOX_PAGE) problems.push('OUTBOX_PAGE: the outbox page shows live links; it is for development only');
+  }
+  if (e.OUTBOX_PAGE && !isLoopbackHost(e.HOST)) problems.push(`OUTBOX_PAGE: the outbox page shows live links; it is served only when HOST is loopback (HOST=${e.HOST})`);
+  return problems;
 }
 
 function buildConfig(e: z.infer<typeof EnvSchema>) {
@@ -80,6 +132,8 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
       poolSize: e.SMTP_POOL_SIZE,
       ratePerSecond: e.SMTP_RATE_PER_SECOND,
       outboxDir: e.OUTBOX_DIR,
+      /** Serve /outbox (when mail goes to the outbox): explicitly, or by default in development on a loopback HOST. */
+      outboxPage: (e.OUTBOX_PAGE ?? e.NODE_ENV === 'development') && isLoopbackHost(e.HOST),
       dkim:
         e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_PATH
           ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, keyPath: e.DKIM_PRIVATE_KEY_PATH }

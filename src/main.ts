@@ -80,7 +80,7 @@ export function appFor(s: Services) {
     ...s,
     trustProxy: s.config.trustProxy,
     rateLimited: s.config.rateLimits,
-    outboxDir: s.mailer.kind === 'outbox' && s.config.env !== 'production' ? s.config.smtp.outboxDir : null,
+    outboxDir: s.mailer.kind === 'outbox' && s.config.smtp.outboxPage ? s.config.smtp.outboxDir : null,
   });
 }
 

@@ -3,11 +3,12 @@ import { ledgerPapers } from '../digests/candidate-index.js';
 import { createLedger } from '../digests/delivery-ledger.js';
 import { composeDigest, type DigestContext } from '../email/digest-email.js';
 import { AppError } from '../errors.js';
+import type { RateLimits } from './rate-limits.js';
 import type { RouteDeps } from './routes.js';
 
-/** "View in browser": the archived digest of one period, rendered again from the ledger. */
-export function registerDigestRoutes(app: Express, deps: RouteDeps & { digest: DigestContext }): void {
-  app.get('/digest/:token', (req, res) => {
+/** "View in browser": the archived digest of one period, rendered again from the ledger (rate-limited like every token page). */
+export function registerDigestRoutes(app: Express, deps: RouteDeps & { digest: DigestContext }, limits: RateLimits): void {
+  app.get('/digest/:token', limits.tokens, (req, res) => {
     const now = new Date();
     const { subscriber, extra: periodKey } = deps.links.resolve(deps.database, String(req.params.token), 'digest', now);
     const delivery = createLedger(deps.database).find(subscriber.id, periodKey);

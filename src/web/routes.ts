@@ -36,6 +36,6 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   registerSubscribeRoutes(app, deps, limits);
   registerTokenRoutes(app, deps, limits);
-  registerDigestRoutes(app, deps);
+  registerDigestRoutes(app, deps, limits);
   if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
 }
