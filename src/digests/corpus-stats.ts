@@ -32,7 +32,9 @@ export function buildCorpusStats(texts: CorpusText[]) {
   const ids = new Map<string, number>();
   const names: string[] = [];
   const postings: number[][] = [];
-  const bigrams = new Map<string, number>();
+  // Adjacent word pairs by id (a × 2²² + b): numbers, not strings, so a large corpus stays small in memory.
+  const bigrams = new Map<number, number>();
+  const pairKey = (a: number, b: number) => a * 4_194_304 + b;
   const porterGroups = new Map<string, Set<string>>();
   const longForms = new Map<string, Map<string, { form: LongForm; count: number }>>();
   let totalLength = 0;
@@ -48,22 +50,29 @@ export function buildCorpusStats(texts: CorpusText[]) {
     return id;
   };
 
+  // Each paper's distinct words (ids), for counting what appears with what.
+  const docWords: Uint32Array[] = [];
   texts.forEach((t, doc) => {
     const text = `${t.title}\n${t.abstract}\n${(t.keywords ?? []).join('\n')}`;
     const words = tokenize(text);
     totalLength += words.length;
-    const seenBigrams = new Set<string>();
+    const seenBigrams = new Set<number>();
+    const distinct: number[] = [];
     words.forEach((w, i) => {
       const s = stem(w);
       const id = idOf(s);
       const list = postings[id]!;
-      if (list[list.length - 1] !== doc) list.push(doc);
+      if (list[list.length - 1] !== doc) {
+        list.push(doc);
+        distinct.push(id);
+      }
       const p = porterStem(w);
       let group = porterGroups.get(p);
       if (!group) porterGroups.set(p, (group = new Set()));
       group.add(s);
-      if (i + 1 < words.length) seenBigrams.add(`${s} ${stem(words[i + 1]!)}`);
+      if (i + 1 < words.length) seenBigrams.add(pairKey(id, idOf(stem(words[i + 1]!))));
     });
+    docWords.push(Uint32Array.from(distinct));
     for (const b of seenBigrams) bigrams.set(b, (bigrams.get(b) ?? 0) + 1);
     for (const [acronym, form] of acronymDefinitions(`${t.title}. ${t.abstract}`)) {
       let forms = longForms.get(acronym);
@@ -77,6 +86,7 @@ export function buildCorpusStats(texts: CorpusText[]) {
 
   const n = texts.length;
   const relatedCache = new Map<string, Related[]>();
+  let sortedNames: string[] | undefined;
   const byLongForm = new Map<string, string>();
   for (const [acronym, forms] of longForms) for (const key of forms.keys()) if (!byLongForm.has(key)) byLongForm.set(key, acronym);
 
@@ -112,7 +122,10 @@ export function buildCorpusStats(texts: CorpusText[]) {
     },
 
     /** Papers where the two words stand next to each other. */
-    bigramDf: (a: string, b: string) => bigrams.get(`${a} ${b}`) ?? 0,
+    bigramDf(a: string, b: string): number {
+      const [x, y] = [ids.get(a), ids.get(b)];
+      return x === undefined || y === undefined ? 0 : (bigrams.get(pairKey(x, y)) ?? 0);
+    },
 
     /** Other light stems sharing the word's porter stem, with the share of their papers that also use the word. */
     derivations(s: string, porter: string): { stem: string; together: number }[] {
@@ -128,8 +141,20 @@ export function buildCorpusStats(texts: CorpusText[]) {
 
     /** The word (light stem) most used in the corpus that starts with this one and is longer by 3+ letters, in 2+ papers. */
     completions(prefix: string): string[] {
-      const found = names.filter((s) => s.length > prefix.length + 2 && s.startsWith(prefix) && df(s) >= 2);
-      return found.sort((a, b) => df(b) - df(a)).slice(0, 1);
+      const sorted = (sortedNames ??= [...names].sort());
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]! < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+      let best: string | null = null;
+      for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) {
+        const s = sorted[i]!;
+        if (s.length > prefix.length + 2 && df(s) >= 2 && (!best || df(s) > df(best))) best = s;
+      }
+      return best ? [best] : [];
     },
 
     /** Long forms the corpus defines for an acronym (by its singular stem), most frequent first. */
@@ -148,18 +173,15 @@ export function buildCorpusStats(texts: CorpusText[]) {
       out = [];
       const mine = docsOf(s);
       if (mine.length >= RELATED.minPair && mine.length < n / 4) {
+        // Count co-occurrences over the word's own papers only: cheap even for a large vocabulary.
         const counts = new Map<number, number>();
-        const mineSet = new Set(mine);
-        postings.forEach((docs, id) => {
-          if (docs.length < RELATED.minPair || docs.length > n / 4 || names[id] === s) return;
-          let both = 0;
-          for (const d of docs) if (mineSet.has(d)) both++;
-          if (both >= RELATED.minPair) counts.set(id, both);
-        });
+        for (const d of mine) for (const id of docWords[d]!) counts.set(id, (counts.get(id) ?? 0) + 1);
         for (const [id, both] of counts) {
-          const pmi = Math.log((both * n) / (mine.length * postings[id]!.length));
+          const theirs = postings[id]!.length;
+          if (both < RELATED.minPair || theirs > n / 4 || names[id] === s || FUNCTION_WORDS.has(names[id]!)) continue;
+          const pmi = Math.log((both * n) / (mine.length * theirs));
           const strength = pmi / -Math.log(both / n);
-          if (strength >= RELATED.minStrength && !FUNCTION_WORDS.has(names[id]!)) out.push({ stem: names[id]!, strength });
+          if (strength >= RELATED.minStrength) out.push({ stem: names[id]!, strength });
         }
         out.sort((a, b) => b.strength - a.strength);
         out = out.slice(0, RELATED.max);
