@@ -2,7 +2,7 @@
 // Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http]
 // (npm run bench caps V8's old space at 256 MB: without a cap V8 lets the
 // garbage of message rendering and MIME encoding pile up well past 1 GB.)
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { quotedPrintablePart } from '../src/email/quoted-printable.js';
 import { createServices, type Services } from '../src/main.js';
 import { subscriberSchedules, subscribersByIds } from '../src/subscribers/subscriber-repo.js';
 import { runHttpBench } from './http.js';
+import type { AdminOverviewResult } from './admin-overview.js';
 import { startSink } from './sink.js';
 
 const args = process.argv.slice(2);
@@ -169,13 +170,25 @@ async function main() {
       ...naive,
     };
     const http = args.includes('--no-http') ? undefined : await runHttpBench(log);
-    if (json) process.stdout.write(`${JSON.stringify({ ...result, ...(http ? { http } : {}) })}\n`);
-    else log(JSON.stringify({ ...result, ...(http ? { http } : {}) }, null, 2));
+    // The admin overview (GET /admin over HTTP) at 100,000 subscribers and 1,000,000 ledger rows, in its own process.
+    const adminOverview = args.includes('--no-http') ? undefined : await runAdminOverviewBench();
+    const extra = { ...(http ? { http } : {}), ...(adminOverview ? { adminOverview } : {}) };
+    if (json) process.stdout.write(`${JSON.stringify({ ...result, ...extra })}\n`);
+    else log(JSON.stringify({ ...result, ...extra }, null, 2));
   } finally {
     s.close();
     sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** bench/admin-overview.ts in a child process; resolves with what it measured. */
+function runAdminOverviewBench(): Promise<AdminOverviewResult> {
+  const child = fork(fileURLToPath(new URL('./admin-overview.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as AdminOverviewResult));
+    child.once('exit', (code) => (code ? reject(new Error(`admin overview bench exited with ${code}`)) : undefined));
+  });
 }
 
 await main();

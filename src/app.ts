@@ -6,9 +6,10 @@ import { AppError, databaseBusyError, fieldIssues, isDatabaseBusy } from './erro
 import type { Logger } from './logger.js';
 import type { RenderPage } from './web/views.js';
 import { registerRoutes, type RouteDeps } from './web/routes.js';
+import type { OpsMount } from './web/ops-mount.js';
 
 /** What the HTTP layer needs; built in main.ts (or by tests). */
-export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: boolean | number | string };
+export type AppDeps = RouteDeps & { log: Logger; render: RenderPage; trustProxy: boolean | number | string; ops?: OpsMount };
 
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -35,10 +36,12 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  deps.ops?.beforeParsers(app);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   app.use(express.json({ limit: '16kb' }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }));
   registerRoutes(app, deps);
+  deps.ops?.routes(app);
   app.use((req, res) => {
     if (req.path.startsWith('/api/')) res.status(404).json({ error: { code: 'not_found', message: 'No such endpoint.' } });
     else res.status(404).send(deps.render('message', { title: 'Not found', heading: 'Page not found', message: 'There is nothing at this address.', link: { href: '/', label: 'Go to the start page' } }));

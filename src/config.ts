@@ -84,6 +84,19 @@ const EnvSchema = z.object({
   SCHEDULER: bool.default(true),
   DEMO_CORPUS: bool.default(true),
   LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  // Issue 16: metrics, provider webhooks (bounces/complaints), outgoing webhooks, bounce mailbox.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+  SOFT_BOUNCE_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  SES_SNS_TOPIC_ARNS: list.optional(),
+  SNS_CERT_HOST_PATTERN: z.string().optional(),
+  POSTMARK_WEBHOOK_AUTH: z.string().regex(/^[^:]+:.{12,}$/, 'must be user:password (password at least 12 characters)').optional(),
+  MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16).optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+  WEBHOOK_URLS: list.pipe(z.array(httpUrl)).optional(),
+  WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  IMAP_URL: z.url({ protocol: /^imaps?$/, error: 'must be an imap:// or imaps:// URL' }).optional(),
+  BOUNCE_ADDRESS: z.email().optional(),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -157,5 +170,19 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
     cron: Object.freeze({ enabled: e.SCHEDULER, ingest: e.INGEST_CRON, digest: e.DIGEST_CRON }),
     demoCorpus: e.DEMO_CORPUS,
     lookbackDays: e.LOOKBACK_DAYS,
+    metricsToken: e.METRICS_TOKEN,
+    softBounces: Object.freeze({ count: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS }),
+    providers: Object.freeze({
+      sesTopicArns: e.SES_SNS_TOPIC_ARNS,
+      // Only tests serve their own signing certificate; production always checks for Amazon's SNS hosts.
+      snsCertHost: new RegExp(e.NODE_ENV === 'test' && e.SNS_CERT_HOST_PATTERN ? e.SNS_CERT_HOST_PATTERN : '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
+      snsAllowHttpCert: e.NODE_ENV === 'test' && Boolean(e.SNS_CERT_HOST_PATTERN),
+      postmarkAuth: e.POSTMARK_WEBHOOK_AUTH,
+      mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
+      sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    }),
+    webhooks: Object.freeze({ urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET }),
+    imapUrl: e.IMAP_URL,
+    bounceAddress: e.BOUNCE_ADDRESS,
   });
 }

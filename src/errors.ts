@@ -5,6 +5,7 @@ export const ErrorCodes = {
   bad_request: 400,
   validation: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   invalid_token: 400,
   payload_too_large: 413,

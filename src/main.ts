@@ -16,6 +16,8 @@ import { createSubscriptionService, type SubscriptionService } from './subscribe
 import type { DigestContext } from './email/digest-email.js';
 import type { RunOptions, RunSummary } from './digests/digest-run.js';
 import { runDigestsInWorker } from './digests/run-thread.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { opsMount } from './web/ops-mount.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -28,6 +30,8 @@ export interface Services {
   mailer: Mailer;
   links: Links;
   outbound: OutboundWorker;
+  /** Prometheus registry of this process (one per process, built here). */
+  metrics: Metrics;
   subscriptions: SubscriptionService;
   digest: DigestContext;
   /** Runs every digest due at `opts.now`. */
@@ -63,7 +67,7 @@ export async function createServices(config: Config, log = createLogger(config.l
     listIdDomain: new URL(config.publicUrl).hostname,
   };
   return {
-    config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest,
+    config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest, metrics: createMetrics(database),
     // In a worker thread: matching, rendering and the ledger on one core, SMTP on this one.
     // Four messages per pool connection in flight cover the worker's pauses to claim a chunk.
     runDigests: (opts) => runDigestsInWorker(config, secret, mailer, renderEmail.mjmlOutput, { concurrency: config.smtp.poolSize * 4, ...opts }),
@@ -81,6 +85,7 @@ export function appFor(s: Services) {
     trustProxy: s.config.trustProxy,
     rateLimited: s.config.rateLimits,
     outboxDir: s.mailer.kind === 'outbox' && s.config.smtp.outboxPage ? s.config.smtp.outboxDir : null,
+    ops: opsMount(s),
   });
 }
 
