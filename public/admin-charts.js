@@ -19,7 +19,7 @@
         borderColor: palette[i % palette.length],
         backgroundColor: palette[i % palette.length],
         borderWidth: 2,
-        pointRadius: 0,
+        pointRadius: 2,
         spanGaps: true,
       };
     });
