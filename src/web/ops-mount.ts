@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Links } from '../subscribers/links.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerProviderRoutes } from './provider-routes.js';
 
 /** The operator's side of the HTTP app (issue 16), mounted by createApp at two points. */
 export interface OpsMount {
@@ -33,6 +34,7 @@ export function opsMount(deps: OpsMountDeps): OpsMount {
   return {
     beforeParsers(app) {
       app.use(deps.metrics.httpMiddleware);
+      registerProviderRoutes(app, { database, log, providers: config.providers, softBounces: config.softBounces, clock: deps.clock });
     },
     routes(app) {
       registerOpsRoutes(app, { database, log, metrics: deps.metrics, metricsTokens: [config.metricsToken, config.adminToken].filter((t): t is string => Boolean(t)) });

@@ -72,7 +72,7 @@ describe('the admin console in a real browser', () => {
       await page.goto(`${app.url}/admin/login`);
       await page.screenshot({ path: join(SHOTS, `login-${width}.png`), fullPage: true });
       await signIn(page);
-      await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 6);
+      await expect.poll(() => page.locator('.chart canvas').count()).toBe(6);
       expect(await page.locator('text=A digest run is in progress').count()).toBe(1);
       await page.screenshot({ path: join(SHOTS, `overview-${width}.png`), fullPage: true });
 
