@@ -39,6 +39,9 @@ export const subscribers = sqliteTable('subscribers', {
   topics: jsonList('topics'),
   keywords: jsonList('keywords'),
   exclude: jsonList('exclude'),
+  // Seed papers (arXiv ids, links or titles, as the reader gave them) and followed authors: migration 0010.
+  seeds: jsonList('seeds'),
+  authors: jsonList('authors'),
   frequency: text('frequency', { enum: ['daily', 'weekly'] }).notNull().default('daily'),
   weekday: integer('weekday').notNull().default(1),
   hour: integer('hour').notNull().default(8),

@@ -2,6 +2,7 @@ import type { Database_ } from '../db/client.js';
 import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
 import { BORROWED_WEIGHT, excludeQueries, interestFor, type Interest } from './interests.js';
 import { admit, boost } from './rank.js';
+import { authorKey, paperVector, type Vector } from './reader-model.js';
 import { createSliceIndex, type QueryHit } from './slice-scorer.js';
 
 /** A paper of the recent slice, as digests need it. */
@@ -76,12 +77,13 @@ export function corpusStats(database: Database_): CorpusStats {
 }
 
 /**
- * The papers first seen after `windowStart`, and a per-run cache of how each
+ * The papers first seen after `windowStart` (and not after `now`), and a per-run cache of how each
  * interest scores against them. Every subscriber with the same interest
  * shares one scoring pass; that is what makes 100,000 digests cheap.
  */
 export function createCandidateIndex(database: Database_, windowStart: string, now: Date) {
-  const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? ORDER BY pk`).all(windowStart) as Row[];
+  // Papers first seen after `now` belong to a later run (a run replayed with --now, a clock ahead of us).
+  const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`).all(windowStart, now.toISOString()) as Row[];
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
   const stats = corpusStats(database);
   const slice = createSliceIndex([...papers.values()], stats);
@@ -89,12 +91,49 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
+  let vectorCache: { byPk: Map<number, Vector>; byStem: Map<string, [number, number][]>; byAuthor: Map<string, number[]> } | undefined;
+  const vectors = () => {
+    if (vectorCache) return vectorCache;
+    vectorCache = { byPk: new Map(), byStem: new Map(), byAuthor: new Map() };
+    for (const p of papers.values()) {
+      const v = paperVector(p, stats);
+      vectorCache.byPk.set(p.pk, v);
+      for (const [s, x] of v) {
+        const list = vectorCache.byStem.get(s);
+        if (list) list.push([p.pk, x]);
+        else vectorCache.byStem.set(s, [[p.pk, x]]);
+      }
+      for (const name of p.authors) {
+        const key = authorKey(name);
+        if (!key) continue;
+        const list = vectorCache.byAuthor.get(key);
+        if (list) list.push(p.pk);
+        else vectorCache.byAuthor.set(key, [p.pk]);
+      }
+    }
+    return vectorCache;
+  };
 
   return {
     windowStart,
     size: papers.size,
     stats,
     paper: (pk: number) => papers.get(pk),
+
+    /** A slice paper's tf-idf vector (built on first use: only readers with feedback need them). */
+    vector: (pk: number) => vectors().byPk.get(pk),
+
+    /** Slice papers whose cosine with a unit vector is at least `min` (through an inverted index: cheap per reader). */
+    similar(v: Vector, min: number): Map<number, number> {
+      const sums = new Map<number, number>();
+      const { byStem } = vectors();
+      for (const [s, x] of v) for (const [pk, y] of byStem.get(s) ?? []) sums.set(pk, (sums.get(pk) ?? 0) + x * y);
+      for (const [pk, sim] of sums) if (sim < min) sums.delete(pk);
+      return sums;
+    },
+
+    /** Slice papers with an author of this key (see authorKey()). */
+    byAuthor: (key: string) => vectors().byAuthor.get(key) ?? [],
 
     /** Community and recency factor of a paper at this run's `now`. */
     boost(pk: number): number {

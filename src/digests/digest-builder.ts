@@ -1,6 +1,7 @@
 import type { CandidateIndex, RankedHit } from './candidate-index.js';
 import type { Interest } from './interests.js';
 import { relevance } from './rank.js';
+import { emptySignals, rerankForReader, type Candidate, type ReaderSignals } from './reader-ranking.js';
 import type { ConceptMatch } from './slice-scorer.js';
 
 /** One paper chosen for a digest, with why it was chosen. */
@@ -22,6 +23,8 @@ export interface DigestRequest {
   now: Date;
   limit: number;
   alreadySent: (pk: number) => boolean;
+  /** What the reader told us (ratings, seed papers, followed authors); without any, the digest is exactly what the interests give. */
+  signals?: ReaderSignals;
 }
 
 interface Match {
@@ -60,6 +63,8 @@ function why(best: Match, others: Match[]): string {
  * reader with that interest), so a reader costs a walk down the top of a few
  * lists. The candidates are each interest's best `limit` acceptable papers;
  * a paper that matches several interests gets a bonus per further interest.
+ * A reader's ratings, seed papers and followed authors then rerank (and may
+ * add) papers: see reader-ranking.ts.
  */
 export function buildDigest(index: CandidateIndex, subscriber: { topics: string[]; keywords: string[]; exclude: string[] }, req: DigestRequest): DigestItem[] {
   const excluded = index.excluded(subscriber);
@@ -76,28 +81,27 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
       taken++;
     }
   }
-  const scored = [...chosen].map((pk) => {
+  const candidates: Candidate[] = [...chosen].map((pk) => {
     const matches: Match[] = [];
     for (const r of ranked) {
       const hit = r.byPk.get(pk);
       if (hit) matches.push({ interest: r.interest, hit });
     }
     matches.sort((a, b) => b.hit.rel - a.hit.rel);
-    const rel = relevance(matches[0]!.hit.rel, matches.length - 1);
-    return { pk, matches, score: Math.round(rel * index.boost(pk) * 1000) / 1000 };
-  });
-  scored.sort((a, b) => b.score - a.score || a.pk - b.pk);
-  return scored.slice(0, req.limit).map(({ pk, matches, score }) => {
-    const paper = index.paper(pk)!;
     const [best, ...others] = matches as [Match, ...Match[]];
     return {
       pk,
-      id: paper.id,
-      title: paper.title,
-      score,
+      rel: relevance(best.hit.rel, others.length),
       why: why(best, others),
       interests: matches.map((m) => m.interest.label),
       words: [...new Set(matches.flatMap((m) => m.hit.words))],
     };
+  });
+  const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, candidates, accept) : candidates;
+  const scored = final.map((c) => ({ ...c, score: Math.round(c.rel * index.boost(c.pk) * 1000) / 1000 }));
+  scored.sort((a, b) => b.score - a.score || a.pk - b.pk);
+  return scored.slice(0, req.limit).map(({ pk, score, why: line, interests: labels, words }) => {
+    const paper = index.paper(pk)!;
+    return { pk, id: paper.id, title: paper.title, score, why: line, interests: labels, words };
   });
 }

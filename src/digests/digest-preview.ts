@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { findByEmail } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
+import { createSignalLoader } from './reader-signals.js';
 import { createLedger } from './delivery-ledger.js';
 import { sinceFor } from './digest-run.js';
 
@@ -18,6 +19,7 @@ export function previewDigest(
   const since = opts.since ?? sinceFor(ledger.lastSentAt(s.id), opts.now, opts.lookbackDays);
   const sent = ledger.sentPapers(s.id, 0);
   const index = createCandidateIndex(database, since, opts.now);
-  const papers = buildDigest(index, s, { since, now: opts.now, limit: opts.limit ?? s.maxPapers, alreadySent: (pk) => sent.has(pk) });
+  const signals = createSignalLoader(database, index.stats).load([s]).get(s.id);
+  const papers = buildDigest(index, s, { since, now: opts.now, limit: opts.limit ?? s.maxPapers, alreadySent: (pk) => sent.has(pk), signals });
   return { since, papers };
 }

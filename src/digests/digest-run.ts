@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { subscriberSchedules, subscribersByIds, type Subscriber } from '../subscribers/subscriber-repo.js';
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
+import { createSignalLoader } from './reader-signals.js';
 import { createLedger, leaseOwner, type Claim, type Delivery } from './delivery-ledger.js';
 import { createSender, type RunStop } from './digest-send.js';
 import { isDue, periodKey } from './schedule.js';
@@ -69,6 +70,10 @@ export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: num
   return lastSentAt && lastSentAt > floor ? lastSentAt : floor;
 }
 
+/** The preferences a digest is picked for, stored with it so its web copy shows them as they were. */
+const sentPrefs = ({ topics, keywords, exclude, frequency, weekday, hour, timezone, maxPapers }: Subscriber) =>
+  JSON.stringify({ topics, keywords, exclude, frequency, weekday, hour, timezone, maxPapers });
+
 /** Turns digest items into ledger items (what is stored and resent). */
 const toLedgerItems = (items: DigestItem[]) => items.map(({ pk, score, why, words, interests }) => ({ pk, score, why, words, interests }));
 
@@ -109,6 +114,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     if (since < windowStart) windowStart = since;
   }
   const index = createCandidateIndex(database, windowStart, now);
+  const signals = createSignalLoader(database, index.stats);
   log.info({ due: due.length, resumable: resumable.length, window: windowStart, papers: index.size }, 'digest run starting');
 
   const total = resumable.length + due.length;
@@ -139,14 +145,15 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     const readers = subscribersByIds(database, ids).filter((s) => s.status === 'active');
     // Readers who left since the run started get nothing; they still count as done.
     for (let i = readers.length; i < ids.length; i++) tick();
+    const told = signals.load(readers);
     for (const s of readers) {
       try {
         const key = periodKey(s, now);
         const since = sinceOf(s.id);
         const sent = ledger.sentPapers(s.id, 0);
-        const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk) });
+        const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk), signals: told.get(s.id) });
         const messageId = items.length ? digestMessageId(deps.secret, s.id, key, domain) : '';
-        planned.push({ s, claim: { subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now } });
+        planned.push({ s, claim: { subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, prefs: sentPrefs(s), owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now } });
       } catch (err) {
         summary.failed++;
         log.error({ err, subscriber: s.id }, 'digest failed');

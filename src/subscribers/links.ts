@@ -22,15 +22,20 @@ export function createLinks(secret: string, publicUrl: string) {
     manageUrl: (s: LinkSubject) => `${publicUrl}/manage/${token(s, 'manage')}`,
     /** Unsubscribe link; never expires. */
     unsubscribeUrl: (s: LinkSubject) => `${publicUrl}/unsubscribe/${token(s, 'unsubscribe')}`,
-    /** "View in browser" link of one delivered digest. */
+    /** "More like this" / "Less like this" link for one paper of a digest; no expiry, revoked with the manage links. */
+    feedbackUrl: (s: LinkSubject, paperId: string, choice: 'more' | 'less') => `${publicUrl}/feedback/${token(s, 'feedback', 0, paperId)}?choice=${choice}`,
+    /** "View in browser" link of one delivered digest: its web copy, which carries no personal links. */
     digestUrl: (s: LinkSubject, periodKey: string) => `${publicUrl}/digest/${token(s, 'digest', 0, periodKey)}`,
+    /** The reader's Atom feed of their digests' papers; no expiry, revoked with the manage links. */
+    feedUrl: (s: LinkSubject) => `${publicUrl}/feed/${token(s, 'feed')}`,
 
     /**
      * The subscriber a token names, or a friendly AppError. A token names its
      * subscriber by a random key that dies with the row, so a deleted reader's
      * links never reach whoever signs up next. Unsubscribe tokens of older
-     * versions still work (unsubscribe links must never stop working); every
-     * other purpose needs the current version.
+     * versions still work (unsubscribe links must never stop working), and so do
+     * digest (archive) links, whose page can act on nothing; every other purpose
+     * needs the current version.
      */
     resolve(database: Database_, raw: unknown, purpose: TokenPurpose, now: Date): { subscriber: Subscriber; extra: string } {
       const check = verifyToken(secret, raw, now.getTime());
@@ -50,7 +55,8 @@ export function createLinks(secret: string, publicUrl: string) {
       const subscriber =
         key !== undefined ? findByLinkKey(database, key) : purpose === 'unsubscribe' ? findById(database, legacyId) : undefined;
       if (!subscriber || (key === undefined && !subscriber.legacyLinks)) throw invalid();
-      const versionOk = purpose === 'unsubscribe' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;
+      // A digest's web copy (the archive) carries no personal links, so it survives unsubscribing and link resets like unsubscribe links do.
+      const versionOk = purpose === 'unsubscribe' || purpose === 'digest' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;
       if (!versionOk) throw invalid();
       return { subscriber, extra: claims.extra };
     },

@@ -6,7 +6,8 @@ import { Email, Preferences } from './subscription-input.js';
 import type { Subscriber, SubscriberStatus } from './subscriber-repo.js';
 
 /** The CSV columns `subscribers import` reads and `subscribers export` writes; lists use ";". */
-export const CSV_COLUMNS = ['email', 'status', 'topics', 'keywords', 'exclude', 'frequency', 'weekday', 'hour', 'timezone', 'max_papers'] as const;
+// seeds and authors (issue 14) come last and are optional on import, so older files still read.
+export const CSV_COLUMNS = ['email', 'status', 'topics', 'keywords', 'exclude', 'frequency', 'weekday', 'hour', 'timezone', 'max_papers', 'seeds', 'authors'] as const;
 
 const Status = z.enum(['pending', 'active', 'paused', 'unsubscribed', 'bounced']);
 
@@ -49,6 +50,8 @@ export function parseSubscriberCsv(text: string, file: string): CsvSubscriber[] 
       topics: list(row.topics),
       keywords: list(row.keywords),
       exclude: list(row.exclude),
+      seeds: list(row.seeds),
+      authors: list(row.authors),
       ...(row.frequency ? { frequency: row.frequency } : {}),
       ...(row.weekday ? { weekday: row.weekday } : {}),
       ...(row.hour ? { hour: row.hour } : {}),
@@ -67,7 +70,7 @@ export function parseSubscriberCsv(text: string, file: string): CsvSubscriber[] 
 /** Subscribers as CSV with the same columns the importer reads. */
 export function toSubscriberCsv(subscribers: Subscriber[]): string {
   return stringify(
-    subscribers.map((s) => [s.email, s.status, s.topics.join(';'), s.keywords.join(';'), s.exclude.join(';'), s.frequency, s.weekday, s.hour, s.timezone, s.maxPapers]),
+    subscribers.map((s) => [s.email, s.status, s.topics.join(';'), s.keywords.join(';'), s.exclude.join(';'), s.frequency, s.weekday, s.hour, s.timezone, s.maxPapers, s.seeds.join(';'), s.authors.join(';')]),
     { header: true, columns: [...CSV_COLUMNS] },
   );
 }

@@ -23,6 +23,8 @@ export function publicSubscriber(s: Subscriber) {
     topics: s.topics,
     keywords: s.keywords,
     exclude: s.exclude,
+    seeds: s.seeds,
+    authors: s.authors,
     frequency: s.frequency,
     weekday: s.weekday,
     hour: s.hour,
@@ -75,9 +77,9 @@ export function subscribersByIds(database: Database_, ids: number[]): Subscriber
 }
 
 /** Creates a subscriber and returns it. */
-export function insertSubscriber(database: Database_, email: string, status: SubscriberStatus, prefs: Preferences, now: string): Subscriber {
+export function insertSubscriber(database: Database_, email: string, status: SubscriberStatus, prefs: Omit<Preferences, 'seeds' | 'authors'> & Partial<Pick<Preferences, 'seeds' | 'authors'>>, now: string): Subscriber {
   const insert = preparedOnce(database, 'insertSubscriber', (db) => {
-    const columns = ['email', 'status', 'topics', 'keywords', 'exclude', 'frequency', 'weekday', 'hour', 'timezone', 'maxPapers', 'createdAt', 'updatedAt', 'confirmedAt'] as const;
+    const columns = ['email', 'status', 'topics', 'keywords', 'exclude', 'seeds', 'authors', 'frequency', 'weekday', 'hour', 'timezone', 'maxPapers', 'createdAt', 'updatedAt', 'confirmedAt'] as const;
     return db
       .insert(subscribers)
       // Placeholders go through each column's encoder (the JSON lists too); drizzle's types do not say so.
@@ -85,7 +87,7 @@ export function insertSubscriber(database: Database_, email: string, status: Sub
       .returning()
       .prepare();
   });
-  return insert.get({ email, status, ...prefs, createdAt: now, updatedAt: now, confirmedAt: status === 'active' ? now : null })!;
+  return insert.get({ email, status, seeds: [], authors: [], ...prefs, createdAt: now, updatedAt: now, confirmedAt: status === 'active' ? now : null })!;
 }
 
 /** Updates columns of one subscriber. */

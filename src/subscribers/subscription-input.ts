@@ -25,6 +25,10 @@ const term = z
   .max(200, 'must be at most 200 characters')
   .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
 const termList = z.array(term).max(20, 'at most 20 entries').default([]);
+// A seed paper: an arXiv id or link, a Hugging Face paper link, or a title of a paper in the corpus.
+const seed = z.string().trim().min(4, 'must be at least 4 characters').max(300, 'must be at most 300 characters').refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
+const authorName = z.string().trim().min(2, 'must be at least 2 characters').max(100, 'must be at most 100 characters').refine((s) => /\p{L}/u.test(s), 'must contain a letter');
+const uniqueList = <T extends z.ZodType<string>>(item: T) => z.array(item).max(20, 'at most 20 entries').default([]).transform((xs) => [...new Set(xs)]);
 
 export const Email = z
   .string()
@@ -46,15 +50,17 @@ export const Preferences = z
       .transform((t) => [...new Set(t)]),
     keywords: termList,
     exclude: termList,
+    seeds: uniqueList(seed),
+    authors: uniqueList(authorName),
     frequency: Frequency.default('daily'),
     weekday: z.coerce.number().int().min(1, 'must be 1 (Monday) to 7 (Sunday)').max(7, 'must be 1 (Monday) to 7 (Sunday)').default(1),
     hour: z.coerce.number().int('must be a whole hour').min(0, 'must be 0 to 23').max(23, 'must be 0 to 23').default(8),
     timezone: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
     maxPapers: z.coerce.number().int().min(1, 'must be 1 to 50').max(50, 'must be 1 to 50').default(10),
   })
-  .refine((p) => p.topics.length + p.keywords.length > 0, {
+  .refine((p) => p.topics.length + p.keywords.length + p.seeds.length + p.authors.length > 0, {
     path: ['topics'],
-    message: 'pick at least one topic or type at least one keyword',
+    message: 'pick at least one topic, type a keyword, or add a paper or an author to follow',
   });
 export type Preferences = z.infer<typeof Preferences>;
 
@@ -80,9 +86,12 @@ export function fromForm(form: Record<string, unknown>): Record<string, unknown>
       .flatMap((s) => s.split(/[,;\n]/))
       .map((s) => s.trim())
       .filter(Boolean);
+  const lines = (v: unknown) => (typeof v === 'string' ? v.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : []);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(form)) {
-    if (k === 'topics' || k === 'keywords' || k === 'exclude') out[k] = list(v);
+    if (k === 'topics' || k === 'keywords' || k === 'exclude' || k === 'authors') out[k] = list(v);
+    // Titles have commas: seed papers are one per line.
+    else if (k === 'seeds') out[k] = lines(v);
     else if (typeof v === 'string' && v.trim() !== '') out[k] = v;
   }
   return out;

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export const TokenPurpose = z.enum(['confirm', 'manage', 'unsubscribe', 'digest']);
+export const TokenPurpose = z.enum(['confirm', 'manage', 'unsubscribe', 'digest', 'feedback', 'feed']);
 export type TokenPurpose = z.infer<typeof TokenPurpose>;
 
 /**

@@ -5,6 +5,8 @@ import type { Links } from '../subscribers/links.js';
 import type { SubscriptionService } from '../subscribers/subscription-service.js';
 import type { DigestContext } from '../email/digest-email.js';
 import { registerDigestRoutes } from './digest-routes.js';
+import { registerFeedRoutes } from './feed-routes.js';
+import { registerFeedbackRoutes } from './feedback-routes.js';
 import { registerOutboxRoutes } from './outbox-routes.js';
 import { rateLimits } from './rate-limits.js';
 import { registerSubscribeRoutes } from './subscribe-routes.js';
@@ -37,5 +39,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
   registerSubscribeRoutes(app, deps, limits);
   registerTokenRoutes(app, deps, limits);
   registerDigestRoutes(app, deps, limits);
+  registerFeedRoutes(app, deps, limits);
+  registerFeedbackRoutes(app, deps, limits);
   if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
 }

@@ -1,0 +1,36 @@
+// Reader feedback, simulated over 14 days of digests on the labelled typed interests
+// (test/fixtures/relevance-typed.json): precision of each day's digest with and
+// without "more/less like this" ratings, and the effect of seed papers on a cold start.
+// Usage: npx tsx scripts/eval-feedback.ts [--limit 10]
+import { readFileSync } from 'node:fs';
+import { openDatabase } from '../src/db/client.js';
+import { simulateFeedback, spreadOverDays } from '../src/digests/feedback-eval.js';
+import type { Label } from '../src/digests/relevance-eval.js';
+import { loadSampleIfEmpty } from '../src/papers/sample-corpus.js';
+
+const args = process.argv.slice(2);
+const limit = Number(args[args.indexOf('--limit') + 1]) || 10;
+const { labels } = JSON.parse(readFileSync(new URL('../test/fixtures/relevance-typed.json', import.meta.url), 'utf8')) as { labels: Label[] };
+const START = new Date('2025-12-01T00:00:00Z');
+const DAYS = 14;
+const database = openDatabase(':memory:');
+loadSampleIfEmpty(database, new Date('2025-11-30T00:00:00Z'));
+spreadOverDays(database, DAYS, START);
+
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const f = (x: number) => x.toFixed(2);
+console.log(`${DAYS} days, ≤ ${limit} papers a day, readers with at least one relevant paper\n`);
+console.log('| half | readers | arm | P day 1 | P day 7 | P day 14 | P days 1–3 | P days 12–14 | relevant shown (14 days) |\n|---|---:|---|---:|---:|---:|---:|---:|---:|');
+for (const half of ['dev', 'heldout'] as const) {
+  const readers = labels.filter((l) => l.half === half && l.relevant.length > 0);
+  for (const [arm, opts] of [
+    ['typed words only', { feedback: false, seeds: 0, useSeeds: false }],
+    ['with ratings', { feedback: true, seeds: 0, useSeeds: false }],
+    ['typed words only, 2 papers held out', { feedback: false, seeds: 2, useSeeds: false }],
+    ['+ 1 seed paper', { feedback: false, seeds: 2, useSeeds: true }],
+  ] as const) {
+    const s = simulateFeedback(database, readers, { days: DAYS, limit, start: START, ...opts });
+    const p = s.precision;
+    console.log(`| ${half} | ${readers.length} | ${arm} | ${f(p[0]!)} | ${f(p[6]!)} | ${f(p[13]!)} | ${f(avg(p.slice(0, 3)))} | ${f(avg(p.slice(11)))} | ${s.relevantShown.reduce((a, b) => a + b, 0)} |`);
+  }
+}

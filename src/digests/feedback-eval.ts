@@ -1,0 +1,72 @@
+import type { Database_ } from '../db/client.js';
+import { corpusStats, createCandidateIndex, loadPapers } from './candidate-index.js';
+import { buildDigest } from './digest-builder.js';
+import type { ReaderSignals } from './reader-ranking.js';
+import { paperVector } from './reader-model.js';
+import type { Label } from './relevance-eval.js';
+
+/** Mean precision of each day's digest (over readers shown anything that day) and relevant papers shown, per day. */
+export interface DayScores {
+  precision: number[];
+  relevantShown: number[];
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Replays `days` days of digests over a database whose papers are spread over
+ * those days (first seen on day pk mod days, from `start`): each labelled reader
+ * types their interest, gets at most `limit` papers a day, and (with feedback)
+ * rates every shown paper as the labels say: relevant → more like this, not
+ * relevant → less like this (disputed papers are not rated). Seeds: the first
+ * `seeds` relevant papers, given up front and never shown.
+ */
+export function simulateFeedback(database: Database_, labels: Label[], opts: { days: number; limit: number; start: Date; feedback: boolean; seeds: number; useSeeds: boolean }): DayScores {
+  const ids = new Map((database.sqlite.prepare('SELECT pk, id FROM papers').all() as { pk: number; id: string }[]).map((r) => [r.id, r.pk]));
+  const stats = corpusStats(database);
+  const all = loadPapers(database, [...ids.values()]);
+  const signalOf = (pk: number) => {
+    const p = all.get(pk)!;
+    return { title: p.title, vector: paperVector(p, stats) };
+  };
+  const readers = labels.map((l) => {
+    const relevant = new Set(l.relevant.map((id) => ids.get(id)!));
+    const seedPks = [...relevant].sort((a, b) => a - b).slice(0, opts.seeds);
+    const signals: ReaderSignals = { liked: [], disliked: [], seeds: opts.useSeeds ? seedPks.map(signalOf) : [], authors: [] };
+    return { label: l, relevant, disputed: new Set(l.disputed.map((id) => ids.get(id)!)), seen: new Set(seedPks), signals };
+  });
+  const out: DayScores = { precision: [], relevantShown: [] };
+  for (let day = 0; day < opts.days; day++) {
+    const since = new Date(opts.start.getTime() + day * DAY - 1).toISOString();
+    const now = new Date(opts.start.getTime() + (day + 1) * DAY - 1);
+    const index = createCandidateIndex(database, since, now);
+    let precision = 0;
+    let shownTo = 0;
+    let relevantShown = 0;
+    for (const r of readers) {
+      const items = buildDigest(index, { topics: [], keywords: [r.label.interest], exclude: [] }, { since, now, limit: opts.limit, alreadySent: (pk) => r.seen.has(pk), signals: opts.feedback || opts.useSeeds ? r.signals : undefined });
+      const shown = items.filter((i) => !r.disputed.has(i.pk));
+      const hits = shown.filter((i) => r.relevant.has(i.pk)).length;
+      if (shown.length) {
+        precision += hits / shown.length;
+        shownTo++;
+      }
+      relevantShown += hits;
+      for (const i of items) {
+        r.seen.add(i.pk);
+        if (!opts.feedback || r.disputed.has(i.pk)) continue;
+        (r.relevant.has(i.pk) ? r.signals.liked : r.signals.disliked).push(signalOf(i.pk));
+      }
+    }
+    out.precision.push(shownTo ? precision / shownTo : 0);
+    out.relevantShown.push(relevantShown);
+  }
+  return out;
+}
+
+/** Spreads the stored papers over `days` days from `start` (first seen on day pk mod days), for simulateFeedback. */
+export function spreadOverDays(database: Database_, days: number, start: Date): void {
+  database.sqlite
+    .prepare(`UPDATE papers SET first_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?, '+' || (pk % ?) || ' days', '+12 hours')`)
+    .run(start.toISOString(), days);
+}

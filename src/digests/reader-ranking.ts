@@ -1,0 +1,108 @@
+// A reader's own signals on top of their interests, as nearest neighbours over
+// the papers they rated (tf-idf cosine): papers like the ones they
+// rated "more like this" move up (and a strong likeness may admit a paper no
+// interest matched), papers like the ones they rated "less like this" move
+// down or out, papers similar to a seed paper they follow and papers by an
+// author they follow are added. Each change is named in the why line.
+import type { CandidateIndex } from './candidate-index.js';
+import { authorKey, cosine, type Vector } from './reader-model.js';
+
+/** A paper the reader rated or follows, as the model needs it. */
+export interface SignalPaper {
+  pk?: number;
+  title: string;
+  vector: Vector;
+}
+
+/** Everything a reader told us. */
+export interface ReaderSignals {
+  liked: SignalPaper[];
+  disliked: SignalPaper[];
+  seeds: SignalPaper[];
+  authors: string[];
+}
+
+/** A paper on its way into a digest: relevance in [0, 1] and its why line. */
+export interface Candidate {
+  pk: number;
+  rel: number;
+  why: string;
+  interests: string[];
+  words: string[];
+}
+
+export const FEEDBACK = {
+  /** The most recent ratings of each kind that count. */
+  memory: 30,
+  /** A seed match's relevance: this plus its cosine. */
+  seedRel: 0.4,
+  /** Relevance × (1 + like × cos to the nearest liked paper − dislike × cos to the nearest disliked one). */
+  like: 1.5,
+  dislike: 2,
+  /** Closer than this to what the reader disliked (and closer to it than to what they liked): left out. */
+  dropDisliked: 0.1,
+  /** A paper no interest matched joins when this close to what the reader liked (after this many likes)… */
+  admitLiked: 0.3,
+  minLikes: 2,
+  /** …or this close to a seed paper. */
+  admitSeed: 0.15,
+  /** A likeness worth naming in the why line. */
+  mention: 0.15,
+} as const;
+
+/** Whether a reader has told us nothing (then the digest is exactly what the interests give). */
+export const emptySignals = (s: ReaderSignals) => !s.liked.length && !s.disliked.length && !s.seeds.length && !s.authors.length;
+
+const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)}…` : title}’`;
+
+function closest(v: Vector, papers: SignalPaper[]): { paper: SignalPaper; sim: number } | null {
+  let best: { paper: SignalPaper; sim: number } | null = null;
+  for (const paper of papers) {
+    const sim = cosine(v, paper.vector);
+    if (!best || sim > best.sim) best = { paper, sim };
+  }
+  return best;
+}
+
+/** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
+export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean): Candidate[] {
+  const liked = signals.liked.slice(-FEEDBACK.memory);
+  const disliked = signals.disliked.slice(-FEEDBACK.memory);
+  // A seed paper is one the reader already knows: it is never sent to them.
+  const seedPks = new Set(signals.seeds.map((p) => p.pk));
+  const byPk = new Map(candidates.filter((c) => !seedPks.has(c.pk)).map((c) => [c.pk, { ...c }]));
+  const add = (pk: number, rel: number, why: string) => {
+    if (!accept(pk) || seedPks.has(pk)) return;
+    const cur = byPk.get(pk);
+    if (cur) {
+      if (rel > cur.rel) cur.rel = rel;
+      if (!cur.why.includes(why)) cur.why = `${cur.why} · ${why}`;
+    } else byPk.set(pk, { pk, rel, why: why[0]!.toUpperCase() + why.slice(1), interests: [], words: [] });
+  };
+  for (const name of signals.authors) {
+    const key = authorKey(name);
+    if (key) for (const pk of index.byAuthor(key)) add(pk, 1, `by ${name}, whom you follow`);
+  }
+  for (const seed of signals.seeds) {
+    for (const [pk, sim] of index.similar(seed.vector, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
+  }
+  if (liked.length >= FEEDBACK.minLikes) {
+    for (const p of liked) {
+      for (const [pk, sim] of index.similar(p.vector, FEEDBACK.admitLiked)) if (!byPk.has(pk)) add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
+    }
+  }
+  const out: Candidate[] = [];
+  for (const c of byPk.values()) {
+    const v = index.vector(c.pk)!;
+    const up = closest(v, liked);
+    const down = closest(v, disliked);
+    const [u, d] = [up?.sim ?? 0, down?.sim ?? 0];
+    // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
+    if (!c.why.includes('whom you follow') && d >= FEEDBACK.dropDisliked && d > u) continue;
+    c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
+    if (down && d >= FEEDBACK.mention && d > u) c.why += ` · ranked lower: like ${quote(down.paper.title)}, which you marked less like this`;
+    else if (up && u >= FEEDBACK.mention && !c.why.includes('because you liked')) c.why += ` · ranked higher: like ${quote(up.paper.title)}, which you liked`;
+    out.push(c);
+  }
+  return out;
+}
