@@ -5,6 +5,8 @@ import { createServices } from '../../src/main.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { silentLog, startPaperboy, startSmtp } from '../helpers.js';
 
+/** These runs spawn worker threads and talk to a real relay: generous on a loaded machine. */
+const SLOW = 90_000;
 const DAY1 = new Date('2026-11-24T10:00:00Z');
 
 type App = Awaited<ReturnType<typeof startPaperboy>>;
@@ -56,7 +58,7 @@ describe('the ledger survives a busy database', () => {
     await Promise.all(locks);
     await app.stop();
     await smtp.close();
-  });
+  }, SLOW);
 
   it('when another connection holds the write lock past the busy timeout mid-run, then every accepted digest is still recorded as sent, and nobody gets two', async () => {
     const readers = emails(60);
@@ -71,7 +73,7 @@ describe('the ledger survives a busy database', () => {
     // The next run has nothing to resend.
     expect(await app.runDigests({ now: new Date(DAY1.getTime() + 600_000) })).toMatchObject({ resumed: 0, sent: 0 });
     expectOneEach(smtp, readers);
-  });
+  }, SLOW);
 
   it('when a chunk cannot be claimed because the database stays busy, then the run does not abort: sends in flight finish and are recorded, and the next run sends the rest', async () => {
     const readers = emails(60); // two claim chunks: 50 and 10
@@ -87,7 +89,7 @@ describe('the ledger survives a busy database', () => {
     const second = await runDueDigests(deps, { now: new Date(DAY1.getTime() + 600_000) });
     expect(second).toMatchObject({ sent: 10, failed: 0, resumed: 0 });
     expectOneEach(smtp, readers);
-  });
+  }, SLOW);
 });
 
 describe('leases', () => {
@@ -102,7 +104,7 @@ describe('leases', () => {
   afterEach(async () => {
     await app.stop();
     await smtp.close();
-  });
+  }, SLOW);
 
   it('when a stalled run’s leases lapse and another process takes them over, then the old owner does not send them: one copy per reader', async () => {
     const readers = emails(12);
@@ -122,7 +124,7 @@ describe('leases', () => {
     }
     expectOneEach(smtp, readers);
     expect(inState(app, 'sent')).toBe(12);
-  });
+  }, SLOW);
 
   it('when a run keeps working past its lease, then its heartbeat keeps the claims: another process takes over nothing', async () => {
     const readers = emails(12);
@@ -138,5 +140,5 @@ describe('leases', () => {
       other.close();
     }
     expectOneEach(smtp, readers);
-  });
+  }, SLOW);
 });
