@@ -10,7 +10,7 @@ import { countPapers, searchPapers } from './papers/paper-repo.js';
 import { utcDate } from './papers/parsers/dates.js';
 import { collectStats } from './stats-service.js';
 import { progressBar } from './cli-progress-bar.js';
-import { addSubscriber, importSubscribers, removeSubscriber } from './subscribers/subscriber-admin.js';
+import { addSubscriber, importSubscribers } from './subscribers/subscriber-admin.js';
 import { parseSubscriberCsv, toSubscriberCsv } from './subscribers/subscriber-csv.js';
 import { listSubscribers, publicSubscriber } from './subscribers/subscriber-repo.js';
 import { Email, Preferences } from './subscribers/subscription-input.js';
@@ -18,6 +18,8 @@ import { TOPICS, topicQuery } from './subscribers/topic-catalogue.js';
 import { fieldIssues } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { previewDigest } from './digests/digest-preview.js';
+import { registerBackupCommands } from './cli-backup.js';
+import { eraseByEmail, exportByEmail } from './privacy/reader-data.js';
 
 /** Bad usage or bad input: exit code 2. */
 class UsageError extends Error {}
@@ -158,6 +160,7 @@ export function buildProgram(): Command {
 
   registerSubscriberCommands(program);
   registerDigestCommands(program);
+  registerBackupCommands(program);
 
   program
     .command('stats')
@@ -229,7 +232,8 @@ function registerSubscriberCommands(program: Command): void {
     .argument('<email>')
     .action((email: string) =>
       withServices((s) => {
-        if (!removeSubscriber(s.database, email.trim().toLowerCase())) throw new UsageError(`${email}: no such subscriber`);
+        // Everything goes; a bounced address stays on the suppression list as a hash only (src/privacy/reader-data.ts).
+        if (!eraseByEmail(s.database, email.trim().toLowerCase(), new Date())) throw new UsageError(`${email}: no such subscriber`);
         out(`${email}: removed`);
       }),
     );
@@ -259,8 +263,18 @@ function registerSubscriberCommands(program: Command): void {
     );
   subs
     .command('export')
-    .description('write all subscribers as CSV to stdout (same columns as import)')
-    .action(() => withServices((s) => void process.stdout.write(toSubscriberCsv(listSubscribers(s.database)))));
+    .description('write all subscribers as CSV to stdout (same columns as import); with --email X --json, everything held about one reader')
+    .option('--email <address>', 'one reader: their subscription, consent log, deliveries, mail and suppression (needs --json)')
+    .option('--json', 'with --email: print as JSON')
+    .action((opts: { email?: string; json?: boolean }) =>
+      withServices((s) => {
+        if (!opts.email) return void process.stdout.write(toSubscriberCsv(listSubscribers(s.database)));
+        if (!opts.json) throw new UsageError('--email: add --json (a reader\'s data is a JSON document)');
+        const data = exportByEmail(s.database, opts.email, new Date());
+        if (!data) throw new UsageError(`${opts.email}: no such subscriber`);
+        out(JSON.stringify(data));
+      }),
+    );
 }
 
 function registerDigestCommands(program: Command): void {

@@ -11,7 +11,7 @@ import type { Database_ } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { findById, logConsent, updateSubscriber } from '../subscribers/subscriber-repo.js';
-import { removeSubscriber } from '../subscribers/subscriber-admin.js';
+import { eraseReader } from '../privacy/reader-data.js';
 import { TOPICS } from '../subscribers/topic-catalogue.js';
 
 /** What the console needs. */
@@ -125,7 +125,7 @@ export function registerAdminRoutes(app: Express, deps: AdminRouteDeps): void {
     const action = req.params.action;
     if (action === 'remove') {
       if (req.body?.confirm !== 'yes') throw new AppError('validation', 'Tick the box to confirm the removal.', [{ field: 'confirm', message: 'required' }]);
-      removeSubscriber(database, s.email);
+      eraseReader(database, s.id, now());
       deps.log.info({ subscriber: s.id }, 'admin removed a subscriber');
       return res.redirect(303, `/admin/subscribers?done=${encodeURIComponent('Subscriber removed with all their data.')}`);
     }

@@ -9,6 +9,8 @@ import type { Links } from '../subscribers/links.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { registerProviderRoutes } from './provider-routes.js';
+import { registerDataRightsRoutes } from './data-rights-routes.js';
+import type { RenderPage } from './views.js';
 
 /** The operator's side of the HTTP app (issue 16), mounted by createApp at two points. */
 export interface OpsMount {
@@ -25,6 +27,7 @@ export interface OpsMountDeps {
   log: Logger;
   metrics: Metrics;
   links: Links;
+  render: RenderPage;
   clock?: () => Date;
 }
 
@@ -35,6 +38,8 @@ export function opsMount(deps: OpsMountDeps): OpsMount {
     beforeParsers(app) {
       app.use(deps.metrics.httpMiddleware);
       registerProviderRoutes(app, { database, log, providers: config.providers, softBounces: config.softBounces, clock: deps.clock });
+      // Ahead of the manage page's own routes: they own every other /manage/<token> request.
+      registerDataRightsRoutes(app, { database, log, links: deps.links, render: deps.render, rateLimited: config.rateLimits, clock: deps.clock });
     },
     routes(app) {
       registerOpsRoutes(app, { database, log, metrics: deps.metrics, metricsTokens: [config.metricsToken, config.adminToken].filter((t): t is string => Boolean(t)) });

@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
+import { ROOT, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
+
+const DAY1 = new Date('2026-11-24T10:00:00Z');
+
+/** The real CLI in a child process, without blocking this process (the digest run's SMTP side lives here). */
+function cliAsync(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('paperboy backup and restore', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let app: Awaited<ReturnType<typeof startPaperboy>>;
+  let tmp: ReturnType<typeof tempDir>;
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    // A slow relay keeps the run going while the backup is taken.
+    smtp = await startSmtp({ delayMs: 15 });
+    app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const insert = app.database.sqlite.prepare(
+      `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
+       VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+    );
+    for (let i = 0; i < 150; i++) insert.run(`reader${i}@example.org`);
+  });
+  afterEach(async () => {
+    await app.stop();
+    await smtp.close();
+    tmp.cleanup();
+  });
+
+  it('when taken during a digest run, then the copy is consistent (ledger, papers reserved, rollups agree) and restores into a working app', async () => {
+    const env = { DATABASE_PATH: join(app.dir, 'paperboy.db') };
+    const file = join(tmp.dir, 'backup.db');
+    const run = app.runDigests({ now: DAY1, concurrency: 2 });
+    await smtp.waitFor(10, 30_000);
+    const backup = await cliAsync(['backup', file, '--json'], env);
+    const sentWhenBackedUp = smtp.received.length;
+    const summary = await run;
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(summary.sent).toBe(150);
+    // The backup really was taken mid-run.
+    expect(sentWhenBackedUp).toBeLessThan(150);
+    expect(JSON.parse(backup.stdout)).toMatchObject({ subscribers: 150 });
+
+    const copy = new Database(file, { readonly: true });
+    const one = <T>(sql: string) => copy.prepare(sql).get() as T;
+    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(copy.pragma('journal_mode', { simple: true })).toBe('delete');
+    const byStatus = Object.fromEntries((copy.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+    expect(byStatus.sent ?? 0).toBeGreaterThan(0);
+    expect((byStatus.sent ?? 0) + (byStatus.sending ?? 0)).toBeLessThanOrEqual(150);
+    // Every claimed row has its papers reserved in the same snapshot, and the rollups match the ledger they count.
+    expect(one<{ n: number }>("SELECT count(*) AS n FROM deliveries d WHERE d.status IN ('sending','sent') AND json_array_length(d.items) <> (SELECT count(*) FROM sent_papers s WHERE s.delivery_id = d.id)").n).toBe(0);
+    const run0 = one<{ claimed: number; sent: number }>('SELECT claimed, sent FROM digest_runs');
+    expect(run0.sent).toBe(byStatus.sent);
+    expect(run0.claimed).toBe((byStatus.sent ?? 0) + (byStatus.sending ?? 0) + (byStatus.failed ?? 0));
+    copy.close();
+
+    // Restore into a fresh location, then serve it.
+    const target = join(tmp.dir, 'restored', 'paperboy.db');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'restored'));
+    const restore = runCli(['restore', file, '--json'], { DATABASE_PATH: target });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ subscribers: 150, previous: null });
+    const stats = runCli(['stats', '--json'], { DATABASE_PATH: target });
+    expect(JSON.parse(stats.stdout).digests.sent).toBe(byStatus.sent);
+    // The next run on the restored database resumes what was in flight: nobody gets a second digest for the day.
+    const restored = new Database(target);
+    expect((restored.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'").get() as { n: number }).n).toBe(byStatus.sending ?? 0);
+    restored.close();
+  }, 90_000);
+
+  it('when the file is not a Paperboy database or is damaged, then restore refuses it with exit 2 and leaves the database alone', () => {
+    const env = { DATABASE_PATH: join(app.dir, 'paperboy.db') };
+    const junk = join(tmp.dir, 'junk.db');
+    writeFileSync(junk, 'hello, not sqlite');
+    const r1 = runCli(['restore', junk], env);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('not a SQLite database');
+    const other = join(tmp.dir, 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    const r2 = runCli(['restore', other], env);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('not a Paperboy database');
+    const newer = join(tmp.dir, 'newer.db');
+    expect(runCli(['backup', newer], env).code).toBe(0);
+    const n = new Database(newer);
+    n.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', '2030-01-01')").run();
+    n.close();
+    const r3 = runCli(['restore', newer], env);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('newer Paperboy');
+    expect((app.database.sqlite.prepare('SELECT count(*) AS n FROM subscribers').get() as { n: number }).n).toBe(150);
+  });
+
+  it('when the database is being written, then restore refuses rather than pull it from under the server', async () => {
+    const env = { DATABASE_PATH: join(app.dir, 'paperboy.db') };
+    const file = join(tmp.dir, 'b.db');
+    expect(runCli(['backup', file], env).code).toBe(0);
+    app.database.sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      const r = await cliAsync(['restore', file], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('stop `paperboy serve`');
+    } finally {
+      app.database.sqlite.exec('ROLLBACK');
+    }
+  });
+});
