@@ -99,6 +99,8 @@ export const deliveries = sqliteTable('deliveries', {
   error: text('error'),
   createdAt: text('created_at').notNull(),
   finishedAt: text('finished_at'),
+  /** The reader's preferences when claimed (JSON, migration 0009): the web copy shows them. */
+  prefs: text('prefs'),
 });
 
 export const sentPapers = sqliteTable(

@@ -31,6 +31,9 @@ export interface Delivery {
   leaseOwner: string | null;
   leaseUntil: string | null;
   attempts: number;
+  /** The reader's preferences when the digest was claimed (JSON; null for deliveries before migration 0009): what its web copy shows. */
+  prefs?: string | null;
+  finishedAt?: string | null;
 }
 
 /** What claiming one (subscriber, period) needs. */
@@ -40,6 +43,8 @@ export interface Claim {
   messageId: string;
   items: LedgerItem[];
   since: string;
+  /** Snapshot of the reader's preferences (JSON), kept with the delivery for its web copy. */
+  prefs?: string;
   owner: string;
   leaseUntil: string;
   now: Date;
@@ -50,7 +55,7 @@ interface Row extends Omit<Delivery, 'items'> {
 }
 
 const COLUMNS = `id, subscriber_id AS subscriberId, period_key AS periodKey, status, message_id AS messageId, items, since,
-  lease_owner AS leaseOwner, lease_until AS leaseUntil, attempts`;
+  lease_owner AS leaseOwner, lease_until AS leaseUntil, attempts, prefs, finished_at AS finishedAt`;
 const toDelivery = (r: Row): Delivery => ({ ...r, items: JSON.parse(r.items) as LedgerItem[] });
 
 /** Identifies this process as a lease owner: host, pid and a per-run nonce. */
@@ -63,8 +68,8 @@ export const LEDGER_SQL = {
   exists: 'SELECT 1 FROM deliveries WHERE subscriber_id = ? AND period_key = ?',
   lastSent: "SELECT max(finished_at) AS at FROM deliveries WHERE subscriber_id = ? AND status = 'sent'",
   sentPks: 'SELECT paper_pk AS pk FROM sent_papers WHERE subscriber_id = ? AND paper_pk >= ?',
-  insert: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at)
-    VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now)
+  insert: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at, prefs)
+    VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now, @prefs)
     ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
   reserve: 'INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?)',
   release: 'DELETE FROM sent_papers WHERE delivery_id = ?',
@@ -102,7 +107,7 @@ export function createLedger(database: Database_) {
 
   /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
   function claimOne(d: Claim): Delivery | null {
-    const info = q.insert.run({ ...d, items: JSON.stringify(d.items), now: d.now.toISOString() });
+    const info = q.insert.run({ ...d, items: JSON.stringify(d.items), now: d.now.toISOString(), prefs: d.prefs ?? null });
     if (info.changes === 0) return null;
     const id = Number(info.lastInsertRowid);
     for (const item of d.items) q.reserve.run(d.subscriberId, item.pk, id);

@@ -5,6 +5,8 @@
 //   rel       = BM25F score of the paper for the interest / score of an ideal paper (see slice-scorer.ts)
 //   community = min(1, ln(1 + upvotes) / ln(1 + UPVOTE_SATURATION))
 //   freshness = 0.5 ^ (age in days / RECENCY_HALF_LIFE_DAYS), age from the publication date
+//   × REVIVAL_FACTOR when the paper was published REVIVAL_DAYS or more before Paperboy first saw it
+//     (an old paper trending again: its upvotes are today's, its news is not)
 //
 // Which papers an interest admits at all is decided per interest (admit()).
 
@@ -14,7 +16,20 @@ export const RANKING = {
   UPVOTE_SATURATION: 100,
   RECENCY_WEIGHT: 0.3,
   RECENCY_HALF_LIFE_DAYS: 30,
+  /** A paper published this long before it was first seen is "trending again", not new. */
+  REVIVAL_DAYS: 365,
+  /** Its boost is scaled by this: at most 0.63 against a fresh paper's ≥ 1, so it needs a ~1.6× stronger match to lead. */
+  REVIVAL_FACTOR: 0.6,
 } as const;
+
+/** The publication year of a paper that is trending again long after it was published, else null. */
+export function trendingAgain(p: { publishedAt: string | null; firstSeenAt: string }): number | null {
+  if (!p.publishedAt) return null;
+  const born = Date.parse(p.publishedAt);
+  const seen = Date.parse(p.firstSeenAt);
+  if (!Number.isFinite(born) || !Number.isFinite(seen) || seen - born < RANKING.REVIVAL_DAYS * 86_400_000) return null;
+  return new Date(born).getUTCFullYear();
+}
 
 export const FLOOR: {
   minCoverage: (concepts: number) => number;
@@ -103,5 +118,6 @@ export function boost(p: { upvotes: number; publishedAt: string | null; firstSee
   const born = Date.parse(p.publishedAt ?? p.firstSeenAt);
   const ageDays = Number.isFinite(born) ? Math.max(0, (now.getTime() - born) / 86_400_000) : 0;
   const freshness = 0.5 ** (ageDays / RANKING.RECENCY_HALF_LIFE_DAYS);
-  return (1 + RANKING.UPVOTE_WEIGHT * community) * (1 - RANKING.RECENCY_WEIGHT + RANKING.RECENCY_WEIGHT * freshness);
+  const revival = trendingAgain(p) === null ? 1 : RANKING.REVIVAL_FACTOR;
+  return (1 + RANKING.UPVOTE_WEIGHT * community) * (1 - RANKING.RECENCY_WEIGHT + RANKING.RECENCY_WEIGHT * freshness) * revival;
 }

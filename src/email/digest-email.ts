@@ -6,72 +6,22 @@ import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterests } from '../subscribers/topic-catalogue.js';
+import { corpusStats } from '../digests/candidate-index.js';
+import { trendingAgain } from '../digests/rank.js';
+import { stem } from '../digests/term-match.js';
+import type { Database_ } from '../db/client.js';
 import type { FillBlock, RenderEmail } from './email-templates.js';
+import { escapeHtml, excerpt, prepareText, type IsCommon, type PreparedText } from './excerpt.js';
 import { headerSafe, type OutgoingMail } from './mailer.js';
+
+export { escapeHtml, highlight, prepareText, trimWords, type PreparedText } from './excerpt.js';
 
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const ABSTRACT_WORDS = 60;
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** The first `n` words of a text, with an ellipsis when cut. */
-export function trimWords(text: string, n: number): string {
-  const words = text.replace(/\s+/g, ' ').trim().split(' ');
-  return words.length <= n ? words.join(' ') : `${words.slice(0, n).join(' ').replace(/[,;:.]$/, '')} …`;
-}
-
-/** A text escaped once, with where each word is, so highlighting it for many readers is a few slices. */
-export interface PreparedText {
-  text: string;
-  escaped: string;
-  /** Match key (lower case, no diacritics) → [start, end) offsets of that word in `escaped`. */
-  words: Map<string, number[]>;
-}
-
-/** Escapes a text once and indexes its words by match key. */
-export function prepareText(text: string): PreparedText {
-  const parts = text.split(/([\p{L}\p{N}]+)/u);
-  const words = new Map<string, number[]>();
-  let escaped = '';
-  parts.forEach((part, i) => {
-    const piece = escapeHtml(part);
-    if (i % 2 === 1) {
-      const key = /^[\x00-\x7f]*$/.test(part) ? part.toLowerCase() : part.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-      const at = words.get(key);
-      if (at) at.push(escaped.length, escaped.length + piece.length);
-      else words.set(key, [escaped.length, escaped.length + piece.length]);
-    }
-    escaped += piece;
-  });
-  return { text, escaped, words };
-}
-
-/** Escaped text with the words whose match keys are given wrapped in <mark>. */
-export function highlight(text: string | PreparedText, keys: Iterable<string>): string {
-  const t = typeof text === 'string' ? prepareText(text) : text;
-  const spans: number[] = [];
-  for (const key of keys) {
-    const at = t.words.get(key);
-    if (at) spans.push(...at);
-  }
-  if (!spans.length) return t.escaped;
-  // Pairs of [start, end), sorted by start; words never overlap.
-  const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
-  let out = '';
-  let from = 0;
-  for (const i of order) {
-    const start = spans[2 * i]!;
-    const end = spans[2 * i + 1]!;
-    if (start < from) continue; // the same key given twice
-    out += `${t.escaped.slice(from, start)}<mark>${t.escaped.slice(start, end)}</mark>`;
-    from = end;
-  }
-  return out + t.escaped.slice(from);
-}
+/** Words of abstract per paper: two or three lines on a phone, around where the match is. */
+const EXCERPT_WORDS = 18;
+/** A subject line that mail apps show whole. */
+const SUBJECT_MAX = 80;
 
 /** "Ada Lovelace, Alan Turing, Grace Hopper et al." or the organisation or "8 authors". */
 export function byline(p: Pick<RecentPaper, 'authors' | 'authorCount' | 'organization'>): string {
@@ -86,12 +36,15 @@ export function digestMessageId(secret: string, subscriberId: number, periodKey:
   return `<digest.${periodKey}.${subscriberId}.${tag}@${domain}>`;
 }
 
-/** The interests papers matched most, for the subject line. */
-function subjectTopics(items: { interests: string[] }[]): string {
-  const counts = new Map<string, number>();
-  for (const i of items) counts.set(i.interests[0]!, (counts.get(i.interests[0]!) ?? 0) + 1);
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([label]) => label);
-  return top.join(' and ');
+/** "Top paper title + 9 more · Tue 24 Nov", the title cut at a word so the whole stays within SUBJECT_MAX. */
+export function digestSubject(topTitle: string, more: number, dateLabel: string): string {
+  const tail = `${more ? ` + ${more} more` : ''} · ${dateLabel}`;
+  const room = SUBJECT_MAX - tail.length;
+  const title = topTitle.replace(/\s+/g, ' ').trim();
+  if (title.length <= room) return title + tail;
+  const cut = title.slice(0, room - 1);
+  const atWord = cut.lastIndexOf(' ');
+  return `${(atWord > room / 2 ? cut.slice(0, atWord) : cut).replace(/[\s,;:.–-]+$/, '')}…${tail}`;
 }
 
 /** Everything a digest needs besides the papers. */
@@ -102,70 +55,128 @@ export interface DigestContext {
   listIdDomain: string;
   /** Per-run cache of paper blocks: filled once per paper, with holes for what differs per reader. */
   blocks?: Map<number, PaperBlock>;
+  /** Where corpus statistics come from (which words are too common to mark alone); a run's deps carry it. */
+  database?: Database_;
+  /** Per-run cache of the common-word test. */
+  common?: IsCommon;
 }
 
-/** One paper's block with its trimmed abstract split for highlighting. */
+/** One paper's block with its abstract prepared for excerpts. */
 export interface PaperBlock {
   abstract: PreparedText;
+  /** The linked title for the list at the top (HTML) and its plain text. */
+  tocHtml: string;
+  title: string;
   fill: FillBlock;
 }
 
-function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
-  const abstract = prepareText(trimWords(p.abstract, ABSTRACT_WORDS));
-  const link = readerLink(p.urlPage, p.urlAbs, p.title);
-  const fields = {
-    title: p.title,
-    url: link.url,
-    byline: byline(p),
-    upvotes: p.upvotes,
-    published: p.publishedAt,
-    abstractText: abstract.text,
-    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find: link.search ? link.url : null },
+/** A word in more than 15% of papers ("learning", "model") is only marked inside a phrase, as the matcher does. */
+function commonWords(ctx: DigestContext): IsCommon | undefined {
+  if (ctx.common || !ctx.database) return ctx.common;
+  const stats = corpusStats(ctx.database);
+  const cache = new Map<string, boolean>();
+  ctx.common = (key) => {
+    let c = cache.get(key);
+    if (c === undefined) cache.set(key, (c = stats.size >= 20 && stats.df(stem(key)) > 0.15 * stats.size));
+    return c;
   };
-  return { abstract, fill: ctx.render.blockWithHoles('digest', fields, ['abstractHtml', 'why']) };
+  return ctx.common;
 }
 
-/** One paper's block (HTML and text) for one reader: their highlighted words and why line. */
-function paperBlock(ctx: DigestContext, item: DigestPaper): { html: string; text: string } {
+/** Byline and upvotes ("" when there is neither: no empty meta line), and the age label of an old paper. */
+export function paperMeta(p: RecentPaper): { meta: string; age: string } {
+  const year = trendingAgain(p);
+  const parts = [byline(p), p.upvotes ? `▲ ${p.upvotes}` : '', year === null && p.publishedAt ? p.publishedAt : ''].filter(Boolean);
+  return { meta: parts.join(' · '), age: year === null ? '' : `${year} · trending again` };
+}
+
+function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
+  const link = readerLink(p.urlPage, p.urlAbs, p.title);
+  const fields = {
+    pk: p.pk,
+    title: p.title,
+    url: link.url,
+    absLabel: link.search ? 'Find on arXiv' : 'Full abstract',
+    ...paperMeta(p),
+    links: { page: safeUrl(p.urlPage), abs: safeUrl(p.urlAbs), pdf: safeUrl(p.urlPdf), code: safeUrl(p.urlCode), find: link.search ? link.url : null },
+  };
+  return {
+    abstract: prepareText(p.abstract.replace(/\s+/g, ' ').trim()),
+    tocHtml: `<a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a>`,
+    title: p.title,
+    fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText']),
+  };
+}
+
+/** One paper's block (HTML and text) for one reader: their excerpt, why line and feedback links (none in the web copy). */
+function paperBlock(ctx: DigestContext, s: Subscriber, item: DigestPaper, archive: boolean): { html: string; text: string; block: PaperBlock } {
   let block = ctx.blocks?.get(item.pk);
   if (!block) {
     block = preparePaperBlock(ctx, item.paper);
     ctx.blocks?.set(item.pk, block);
   }
-  return block.fill({ abstractHtml: highlight(block.abstract, item.words), why: item.why });
+  const cut = excerpt(block.abstract, item.words, EXCERPT_WORDS, commonWords(ctx));
+  let feedbackHtml = '';
+  let feedbackText = '';
+  if (!archive) {
+    const more = escapeHtml(ctx.links.feedbackUrl(s, item.paper.id, 'more'));
+    const less = escapeHtml(ctx.links.feedbackUrl(s, item.paper.id, 'less'));
+    feedbackHtml = ` · <a href="${more}">More like this</a> · <a href="${less}">Less like this</a>`;
+    feedbackText = `\n   More like this: ${ctx.links.feedbackUrl(s, item.paper.id, 'more')}\n   Less like this: ${ctx.links.feedbackUrl(s, item.paper.id, 'less')}`;
+  }
+  return { ...block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText }), block };
 }
 
 /** A chosen paper with its stored explanation. */
 export type DigestPaper = LedgerItem & { paper: RecentPaper };
 
+/** The preferences a digest was picked for, as stored with it (the archive shows these, not today's). */
+export type SentPreferences = Pick<Subscriber, 'topics' | 'keywords' | 'exclude' | 'frequency' | 'weekday' | 'hour' | 'timezone' | 'maxPapers'>;
+
+/** How a digest is shown: as mailed (personal links), or as its web copy (none; its own date and preferences). */
+export type DigestView = { archive: false } | { archive: true; sentAt: Date; prefs: SentPreferences | null };
+
+const scheduleLabel = (p: SentPreferences) => {
+  const at = `${String(p.hour).padStart(2, '0')}:00 (${p.timezone})`;
+  return p.frequency === 'weekly' ? `every ${WEEKDAYS[p.weekday]} at ${at}` : `daily at ${at}`;
+};
+
 /** Renders one subscriber's digest: subject, HTML and text, and the list headers RFC 8058 asks for. */
-export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: string, papers: DigestPaper[], now: Date, messageId: string): OutgoingMail {
-  const t = localTime(now, s.timezone);
-  const dateLabel = `${WEEKDAYS[t.weekday]!.slice(0, 3)} ${t.day} ${MONTHS[t.month - 1]}`;
+export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: string, papers: DigestPaper[], now: Date, messageId: string, view: DigestView = { archive: false }): OutgoingMail {
+  const prefs: SentPreferences | null = view.archive ? view.prefs : s;
+  const t = localTime(view.archive ? view.sentAt : now, prefs?.timezone ?? s.timezone);
+  const dateLabel = `${WEEKDAYS[t.weekday]!.slice(0, 3)} ${t.day} ${MONTHS[t.month - 1]}${view.archive ? ` ${t.year}` : ''}`;
   const n = papers.length;
-  const topics = subjectTopics(papers).replace(/[“”]/g, '');
-  const subject = headerSafe(`${n} new paper${n === 1 ? '' : 's'} on ${topics} · ${dateLabel}`).slice(0, 200);
+  const subject = headerSafe(n ? digestSubject(papers[0]!.paper.title, n - 1, dateLabel) : `Paperboy · ${dateLabel}`);
   const unsubscribeUrl = ctx.links.unsubscribeUrl(s);
-  const data = {
-    subject,
-    heading: `${n} new paper${n === 1 ? '' : 's'} for you`,
-    preview: papers.slice(0, 3).map((p) => p.paper.title).join(' · ').slice(0, 150),
-    dateLabel,
-    email: s.email,
-    interests: describeInterests(s),
-    scheduleLabel: s.frequency === 'weekly' ? `every ${WEEKDAYS[s.weekday]} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone})` : `daily at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone})`,
-    manageUrl: ctx.links.manageUrl(s),
-    unsubscribeUrl,
-    viewUrl: ctx.links.digestUrl(s, periodKey),
-  };
   // Concatenated, not joined: V8 keeps the pieces as a rope that is flattened once, when encoded.
   const papersBlock = { html: '', text: '' };
-  for (const item of papers) {
-    const block = paperBlock(ctx, item);
-    papersBlock.html += block.html;
-    papersBlock.text += block.text;
-  }
-  const body = ctx.render('digest', { ...data, papersBlock });
+  let tocHtml = '';
+  let tocText = 'In this issue:';
+  papers.forEach((item, i) => {
+    const { html, text, block } = paperBlock(ctx, s, item, view.archive);
+    papersBlock.html += html;
+    papersBlock.text += text;
+    // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
+    tocHtml += `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis">${block.tocHtml}</li>`;
+    tocText += `\n ${i + 1}. ${block.title}`;
+  });
+  const data = {
+    subject,
+    heading: `${n} paper${n === 1 ? '' : 's'}`,
+    preview: [papers[0]?.why ?? '', ...papers.slice(1, 4).map((p) => p.paper.title)].filter(Boolean).join(' · ').slice(0, 150),
+    dateLabel,
+    interests: prefs ? describeInterests(prefs) : 'preferences not recorded with this issue',
+    scheduleLabel: prefs ? scheduleLabel(prefs) : '',
+    archive: view.archive,
+    tocHtml,
+    tocText,
+    papersBlock,
+    ...(view.archive
+      ? {}
+      : { email: s.email, manageUrl: ctx.links.manageUrl(s), unsubscribeUrl, viewUrl: ctx.links.digestUrl(s, periodKey), feedUrl: ctx.links.feedUrl(s) }),
+  };
+  const body = ctx.render('digest', data);
   const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(ctx.listUnsubscribeMailto ? [`<mailto:${ctx.listUnsubscribeMailto}?subject=unsubscribe>`] : [])].join(', ');
   return {
     to: s.email,

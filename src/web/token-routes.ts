@@ -47,6 +47,8 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       inactive: s.status === 'unsubscribed' || s.status === 'bounced' || s.status === 'pending',
       canResubscribe: s.status === 'unsubscribed' || s.status === 'pending',
       unsubscribeUrl: links.unsubscribeUrl(s),
+      // The Atom feed of their digests, for readers who get digests (revoked with the manage links).
+      feedUrl: s.status === 'active' || s.status === 'paused' ? links.feedUrl(s) : null,
       notice,
       form: formView(values ?? s, issues),
     });

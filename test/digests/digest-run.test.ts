@@ -61,7 +61,9 @@ describe('digest runs against a real SMTP server', () => {
     const row = app.database.sqlite.prepare("SELECT message_id, status FROM deliveries WHERE period_key = '2026-11-24'").get() as { message_id: string; status: string };
     expect(row.status).toBe('sent');
     expect(mail!.parsed.messageId).toBe(row.message_id);
-    expect(mail!.parsed.subject).toMatch(/^10 new papers on .+ · Tue 24 Nov$/);
+    // The subject leads with the top paper and how many more (issue 15), within 80 characters.
+    expect(mail!.parsed.subject).toMatch(/^Dale meets Langevin.* \+ 9 more · Tue 24 Nov$/);
+    expect(mail!.parsed.subject!.length).toBeLessThanOrEqual(80);
     expect(mail!.parsed.html).toContain('Dale meets Langevin');
     expect(mail!.parsed.html).toContain('<mark>');
     // Words of a phrase that carry no topic ("to" of "text-to-image") are not marked everywhere.

@@ -7,21 +7,26 @@ const paper = (title: string) => ({
   byline: 'Ada <Lovelace> & "Friends"',
   upvotes: 7,
   published: '2026-11-20',
-  abstractText: 'An abstract with <b>markup</b> & ampersands.',
+  meta: 'Ada <Lovelace> & "Friends" · ▲ 7',
+  age: '',
+  absLabel: 'Full abstract',
+  pk: 3,
   links: { page: null, abs: 'https://arxiv.org/abs/2611.00001', pdf: 'https://arxiv.org/pdf/2611.00001', code: null },
 });
 
 describe('email templates', () => {
   it('fills a block prepared with holes exactly as a full render of the block', async () => {
     const render = await compileEmailTemplates();
-    const values = { abstractHtml: 'Highlighted <mark>words</mark> &amp; more', why: 'Matches "Agents" & <tools>' };
+    const values = { excerptHtml: 'Highlighted <mark>words</mark> &amp; more', excerptText: 'Highlighted words & more', why: 'Matches "Agents" & <tools>', feedbackHtml: ' · <a href="https://x.example/f">More like this</a>', feedbackText: '\n   More like this: https://x.example/f' };
     for (const title of ['Plain title', 'A <script>alert(1)</script> & "quoted" title', 'A title with a \u0000NUL\u0000 in it']) {
       const item = paper(title);
-      const filled = render.blockWithHoles('digest', item, ['abstractHtml', 'why'])(values);
+      const filled = render.blockWithHoles('digest', item, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText'])(values);
       expect(filled).toEqual(render.block('digest', { ...item, ...values }));
       expect(filled.html).toContain('Matches &quot;Agents&quot; &amp; &lt;tools&gt;');
       expect(filled.html).toContain('Highlighted <mark>words</mark>');
       expect(filled.text).toContain('Why: Matches "Agents" & <tools>');
+      expect(filled.html).toContain('<a href="https://x.example/f">More like this</a>');
+      expect(filled.text).toContain('More like this: https://x.example/f');
       expect(filled.html).not.toContain('<script>');
     }
   });

@@ -1,0 +1,32 @@
+import type { Express } from 'express';
+import { ledgerPapers } from '../digests/candidate-index.js';
+import type { LedgerItem } from '../digests/delivery-ledger.js';
+import { atomFeed } from '../email/atom-feed.js';
+import { describeInterests } from '../subscribers/topic-catalogue.js';
+import type { RateLimits } from './rate-limits.js';
+import type { RouteDeps } from './routes.js';
+
+/** Issues a feed carries: about two months of daily digests. */
+const FEED_ISSUES = 60;
+
+/**
+ * The reader's Atom feed: the papers of their sent digests, newest issue first,
+ * one entry per paper with its why line. The link is signed and revoked with
+ * the manage links ("Invalidate old links", unsubscribing). GET only reads.
+ */
+export function registerFeedRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
+  const issues = deps.database.sqlite.prepare(
+    "SELECT period_key AS periodKey, finished_at AS sentAt, items FROM deliveries WHERE subscriber_id = ? AND status = 'sent' ORDER BY finished_at DESC LIMIT ?",
+  );
+  app.get('/feed/:token', limits.tokens, (req, res) => {
+    const now = new Date();
+    const { subscriber } = deps.links.resolve(deps.database, String(req.params.token), 'feed', now);
+    const rows = issues.all(subscriber.id, FEED_ISSUES) as { periodKey: string; sentAt: string; items: string }[];
+    const selfUrl = deps.links.feedUrl(subscriber);
+    const xml = atomFeed(
+      { selfUrl, siteUrl: new URL('/', selfUrl).toString(), readerKey: subscriber.linkKey, interests: describeInterests(subscriber), now },
+      rows.map((r) => ({ periodKey: r.periodKey, sentAt: r.sentAt, papers: ledgerPapers(deps.database, JSON.parse(r.items) as LedgerItem[]) })),
+    );
+    res.set('Cache-Control', 'private, max-age=300').set('Referrer-Policy', 'no-referrer').set('X-Robots-Tag', 'noindex').type('application/atom+xml; charset=utf-8').send(xml);
+  });
+}
