@@ -17,6 +17,7 @@ import type { DigestContext } from './email/digest-email.js';
 import type { RunOptions, RunSummary } from './digests/digest-run.js';
 import { runDigestsInWorker } from './digests/run-thread.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
 import { opsMount } from './web/ops-mount.js';
 
 /** Everything wired together; one per process. */
@@ -32,6 +33,8 @@ export interface Services {
   outbound: OutboundWorker;
   /** Prometheus registry of this process (one per process, built here). */
   metrics: Metrics;
+  /** Outgoing webhooks from the stored queue (WEBHOOK_URLS). */
+  webhooks: WebhookSender;
   subscriptions: SubscriptionService;
   digest: DigestContext;
   /** Runs every digest due at `opts.now`. */
@@ -55,6 +58,7 @@ export function resolveSecret(config: Config, database: Database_, log: Logger):
 export async function createServices(config: Config, log = createLogger(config.logLevel)): Promise<Services> {
   const database = openDatabase(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs });
   const secret = resolveSecret(config, database, log);
+  syncWebhookEndpoints(database, config.webhooks.urls, config.webhooks.secret);
   const renderEmail = await compileEmailTemplates();
   const mailer = createMailer(config);
   const links = createLinks(secret, config.publicUrl);
@@ -68,6 +72,7 @@ export async function createServices(config: Config, log = createLogger(config.l
   };
   return {
     config, log, database, secret, render: compilePages(), renderEmail, mailer, links, outbound, subscriptions, digest, metrics: createMetrics(database),
+    webhooks: createWebhookSender({ database, log, secret: config.webhooks.secret }),
     // In a worker thread: matching, rendering and the ledger on one core, SMTP on this one.
     // Four messages per pool connection in flight cover the worker's pauses to claim a chunk.
     runDigests: (opts) => runDigestsInWorker(config, secret, mailer, renderEmail.mjmlOutput, { concurrency: config.smtp.poolSize * 4, ...opts }),
@@ -114,6 +119,7 @@ export async function serve(config: Config): Promise<void> {
   const jobs: Job[] = [
     { name: 'ingest', cron: config.cron.ingest, run: () => runIngest(s.database, config, s.log, { now: new Date() }) },
     { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
+    { name: 'webhooks', cron: '* * * * *', run: () => s.webhooks.run() },
     { name: 'digests', cron: config.cron.digest, run: () => s.runDigests({ now: new Date() }) },
   ];
   const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
