@@ -36,7 +36,7 @@ describe('a sent digest: the email, its web copy and the reader\'s feed', () => 
        VALUES ('reader@example.org', 'active', '["diffusion-models"]', '["sparse autoencoders"]', '[]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'readerkeyreaderkey1234')`,
     ).run();
     expect(await app.runDigests({ now: DAY1 })).toMatchObject({ sent: 1 });
-    [mail] = await smtp.waitFor(1);
+    mail = (await smtp.waitFor(1))[0]!;
   });
   afterAll(async () => {
     await app.stop();
