@@ -6,7 +6,7 @@ import { openDatabase } from '../src/db/client.js';
 import { parsePaperboyJsonl } from '../src/papers/parsers/paperboy-json.js';
 import { upsertPapers } from '../src/papers/paper-repo.js';
 import { SAMPLE_CORPUS } from '../src/papers/sample-corpus.js';
-import { insertPapers, insertSubscribers } from './workload.js';
+import { insertPapers, insertReaderSignals, insertSubscribers } from './workload.js';
 
 const [path, subscribers, newPapers, oldPapers, nowIso] = process.argv.slice(2);
 const HOUR = 3600_000;
@@ -19,4 +19,6 @@ const texts = corpus.map(({ title, abstract }) => ({ title, abstract }));
 insertPapers(database, texts, Number(oldPapers), now.getTime() - 400 * DAY, now.getTime() - 10 * DAY, 1, '2301');
 insertPapers(database, texts, Number(newPapers), now.getTime() - DAY, now.getTime() - HOUR, 2, '2611');
 insertSubscribers(database, texts, Number(subscribers), now, 3);
+// One reader in ten has rated papers, follows a seed paper and an author (issue 14).
+insertReaderSignals(database, 0.1, 4);
 database.sqlite.close();

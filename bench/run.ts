@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createCandidateIndex } from '../src/digests/candidate-index.js';
+import { createSignalLoader } from '../src/digests/reader-signals.js';
 import { buildDigest } from '../src/digests/digest-builder.js';
 import { CLAIM_CHUNK, sinceFor } from '../src/digests/digest-run.js';
 import { composeDigest, type DigestPaper } from '../src/email/digest-email.js';
@@ -53,13 +54,15 @@ function* readerChunks(database: Services['database']) {
 async function measurePipeline(s: Services, config: ReturnType<typeof loadConfig>) {
   const since = sinceFor(null, NOW, config.lookbackDays);
 
-  // 1. Match + rank alone (fresh index: the per-run caches are part of the cost).
+  // 1. Match + rank alone (fresh index: the per-run caches are part of the cost), readers' signals loaded per chunk as the run does.
   settle();
   const match = await time(() => {
     const index = createCandidateIndex(s.database, since, NOW);
+    const loader = createSignalLoader(s.database, index.stats);
     let papers = 0;
     for (const chunk of readerChunks(s.database)) {
-      for (const sub of chunk) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false }).length;
+      const signals = loader.load(chunk);
+      for (const sub of chunk) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false, signals: signals.get(sub.id) }).length;
     }
     return papers;
   });
@@ -74,9 +77,11 @@ async function measurePipeline(s: Services, config: ReturnType<typeof loadConfig
   settle();
   const pipeline = await time(() => {
     const index = createCandidateIndex(s.database, since, NOW);
+    const loader = createSignalLoader(s.database, index.stats);
     for (const chunk of readerChunks(s.database)) {
+      const signals = loader.load(chunk);
       for (const sub of chunk) {
-        const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false });
+        const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false, signals: signals.get(sub.id) });
         if (!items.length) continue;
         const t = performance.now();
         const papers = items.map((i) => ({ ...i, paper: index.paper(i.pk)! })) as DigestPaper[];

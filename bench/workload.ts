@@ -85,3 +85,19 @@ export function insertSubscribers(database: Database_, corpus: CorpusText[], cou
     }
   })();
 }
+
+/** Gives `share` of the subscribers what readers tell Paperboy: 5 ratings of older papers, a seed paper and a followed author. */
+export function insertReaderSignals(database: Database_, share: number, seed: number) {
+  const r = rng(seed);
+  const ids = (database.sqlite.prepare('SELECT id FROM subscribers ORDER BY id').all() as { id: number }[]).map((x) => x.id);
+  const older = database.sqlite.prepare('SELECT pk, id FROM papers ORDER BY pk LIMIT 5000').all() as { pk: number; id: string }[];
+  const prefs = database.sqlite.prepare('UPDATE subscribers SET seeds = ?, authors = ? WHERE id = ?');
+  const rate = database.sqlite.prepare("INSERT OR IGNORE INTO paper_feedback (subscriber_id, paper_pk, choice, created_at) VALUES (?, ?, ?, '2026-11-01T00:00:00Z')");
+  database.sqlite.transaction(() => {
+    for (const id of ids) {
+      if (r.next() >= share) continue;
+      prefs.run(JSON.stringify([r.pick(older).id]), JSON.stringify(['Z. Reader']), id);
+      for (let k = 0; k < 5; k++) rate.run(id, r.pick(older).pk, r.next() < 0.5 ? 'more' : 'less');
+    }
+  })();
+}

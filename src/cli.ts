@@ -195,6 +195,8 @@ function registerSubscriberCommands(program: Command): void {
     .option('--topics <slugs>', 'topic slugs separated by ";" or ","', splitList, [])
     .option('--keywords <terms>', 'keywords separated by ";" or ","', splitList, [])
     .option('--exclude <terms>', 'excluded keywords separated by ";" or ","', splitList, [])
+    .option('--seeds <papers>', 'papers to follow ("papers like these"): arXiv ids or links, or titles, separated by ";"', (v: string) => v.split(';').map((x) => x.trim()).filter(Boolean), [])
+    .option('--authors <names>', 'authors to follow, separated by ";" or ","', splitList, [])
     .option('--frequency <f>', 'daily or weekly')
     .option('--weekday <n>', '1 (Monday) to 7 (Sunday)')
     .option('--hour <h>', 'local delivery hour, 0-23')
@@ -239,7 +241,7 @@ function registerSubscriberCommands(program: Command): void {
     );
   subs
     .command('import')
-    .description('import subscribers from CSV (columns: email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers)')
+    .description('import subscribers from CSV (columns: email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers,seeds,authors)')
     .argument('<file>', 'CSV file')
     .option('--confirmed', 'consent was obtained elsewhere: keep statuses (default active) instead of asking each address to confirm')
     .option('--override-suppression', 're-add addresses that unsubscribed or bounced (recorded in their consent log); without it they are left as they are')

@@ -2,7 +2,7 @@ import type { Database_ } from '../db/client.js';
 import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
 import { BORROWED_WEIGHT, excludeQueries, interestFor, type Interest } from './interests.js';
 import { admit, boost } from './rank.js';
-import { authorKey, paperVector, type Vector } from './reader-model.js';
+import { authorKey, cosine, paperVector, type Vector } from './reader-model.js';
 import { createSliceIndex, type QueryHit } from './slice-scorer.js';
 
 /** A paper of the recent slice, as digests need it. */
@@ -62,6 +62,8 @@ export interface RankedHit extends QueryHit {
 // Vocabulary and IDF are learned from the newest papers: enough to know which
 // words are common and which go together, bounded so a run never reads the whole archive.
 const STATS_PAPERS = 5000;
+// A similar paper shares at least two of these many heaviest words of the paper it is like.
+const SIMILAR_PROBE_WORDS = 12;
 const statsCache = new WeakMap<Database_, { version: string; stats: CorpusStats }>();
 
 /** Corpus statistics of the newest papers, rebuilt when papers arrive. */
@@ -91,6 +93,7 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
+  const similarCache = new Map<string, Map<number, number>>();
   let vectorCache: { byPk: Map<number, Vector>; byStem: Map<string, [number, number][]>; byAuthor: Map<string, number[]> } | undefined;
   const vectors = () => {
     if (vectorCache) return vectorCache;
@@ -123,13 +126,27 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
     /** A slice paper's tf-idf vector (built on first use: only readers with feedback need them). */
     vector: (pk: number) => vectors().byPk.get(pk),
 
-    /** Slice papers whose cosine with a unit vector is at least `min` (through an inverted index: cheap per reader). */
-    similar(v: Vector, min: number): Map<number, number> {
-      const sums = new Map<number, number>();
-      const { byStem } = vectors();
-      for (const [s, x] of v) for (const [pk, y] of byStem.get(s) ?? []) sums.set(pk, (sums.get(pk) ?? 0) + x * y);
-      for (const [pk, sim] of sums) if (sim < min) sums.delete(pk);
-      return sums;
+    /**
+     * Slice papers whose cosine with a paper's vector is at least `min`, remembered per paper for the run.
+     * Candidates come through an inverted index over the vector's heaviest words (cheap per reader); the
+     * cosine that decides is exact.
+     */
+    similar(p: { pk?: number; vector: Vector }, min: number): Map<number, number> {
+      const key = p.pk === undefined ? undefined : `${p.pk}:${min}`;
+      const known = key === undefined ? undefined : similarCache.get(key);
+      if (known) return known;
+      const { byStem, byPk } = vectors();
+      const heaviest = [...p.vector].sort((a, b) => b[1] - a[1]).slice(0, SIMILAR_PROBE_WORDS);
+      const shared = new Map<number, number>();
+      for (const [s] of heaviest) for (const [pk] of byStem.get(s) ?? []) shared.set(pk, (shared.get(pk) ?? 0) + 1);
+      const out = new Map<number, number>();
+      for (const [pk, n] of shared) {
+        if (n < 2) continue;
+        const sim = cosine(p.vector, byPk.get(pk)!);
+        if (sim >= min) out.set(pk, sim);
+      }
+      if (key !== undefined) similarCache.set(key, out);
+      return out;
     },
 
     /** Slice papers with an author of this key (see authorKey()). */

@@ -25,7 +25,7 @@ export interface LongForm {
 }
 
 // Related terms need this much evidence: a pair seen in one or two papers is chance.
-const RELATED = { minPair: 3, minStrength: 0.3, max: 6 } as const;
+const RELATED = { minPair: 3, minStrength: 0.3, max: 6, sample: 200 } as const;
 
 /** Corpus statistics over a set of papers (built once per run from the newest papers). */
 export function buildCorpusStats(texts: CorpusText[]) {
@@ -174,9 +174,13 @@ export function buildCorpusStats(texts: CorpusText[]) {
       const mine = docsOf(s);
       if (mine.length >= RELATED.minPair && mine.length < n / 4) {
         // Count co-occurrences over the word's own papers only: cheap even for a large vocabulary.
+        // A common word's papers are sampled: co-occurrence shares are estimated as well from a few hundred.
+        const sample = mine.length > RELATED.sample ? mine.filter((_, i) => i % Math.ceil(mine.length / RELATED.sample) === 0) : mine;
+        const scale = mine.length / sample.length;
         const counts = new Map<number, number>();
-        for (const d of mine) for (const id of docWords[d]!) counts.set(id, (counts.get(id) ?? 0) + 1);
-        for (const [id, both] of counts) {
+        for (const d of sample) for (const id of docWords[d]!) counts.set(id, (counts.get(id) ?? 0) + 1);
+        for (const [id, sampled] of counts) {
+          const both = sampled * scale;
           const theirs = postings[id]!.length;
           if (both < RELATED.minPair || theirs > n / 4 || names[id] === s || FUNCTION_WORDS.has(names[id]!)) continue;
           const pmi = Math.log((both * n) / (mine.length * theirs));

@@ -5,7 +5,7 @@
 // down or out, papers similar to a seed paper they follow and papers by an
 // author they follow are added. Each change is named in the why line.
 import type { CandidateIndex } from './candidate-index.js';
-import { authorKey, cosine, type Vector } from './reader-model.js';
+import { authorKey, type Vector } from './reader-model.js';
 
 /** A paper the reader rated or follows, as the model needs it. */
 export interface SignalPaper {
@@ -55,13 +55,25 @@ export const emptySignals = (s: ReaderSignals) => !s.liked.length && !s.disliked
 
 const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)}…` : title}’`;
 
-function closest(v: Vector, papers: SignalPaper[]): { paper: SignalPaper; sim: number } | null {
-  let best: { paper: SignalPaper; sim: number } | null = null;
-  for (const paper of papers) {
-    const sim = cosine(v, paper.vector);
-    if (!best || sim > best.sim) best = { paper, sim };
-  }
-  return best;
+/** The nearest of some papers to a vector, by cosine: one pass over the vector through an index of the papers' words. */
+function nearestOf(papers: SignalPaper[]): (v: Vector) => { paper: SignalPaper; sim: number } | null {
+  if (!papers.length) return () => null;
+  const byWord = new Map<string, [number, number][]>();
+  papers.forEach((p, i) => {
+    for (const [s, x] of p.vector) {
+      const list = byWord.get(s);
+      if (list) list.push([i, x]);
+      else byWord.set(s, [[i, x]]);
+    }
+  });
+  const dots = new Float64Array(papers.length);
+  return (v) => {
+    dots.fill(0);
+    for (const [s, x] of v) for (const [i, y] of byWord.get(s) ?? []) dots[i]! += x * y;
+    let best = 0;
+    for (let i = 1; i < dots.length; i++) if (dots[i]! > dots[best]!) best = i;
+    return { paper: papers[best]!, sim: dots[best]! };
+  };
 }
 
 /** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
@@ -84,18 +96,19 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     if (key) for (const pk of index.byAuthor(key)) add(pk, 1, `by ${name}, whom you follow`);
   }
   for (const seed of signals.seeds) {
-    for (const [pk, sim] of index.similar(seed.vector, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
+    for (const [pk, sim] of index.similar(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
   }
   if (liked.length >= FEEDBACK.minLikes) {
     for (const p of liked) {
-      for (const [pk, sim] of index.similar(p.vector, FEEDBACK.admitLiked)) if (!byPk.has(pk)) add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
+      for (const [pk, sim] of index.similar(p, FEEDBACK.admitLiked)) if (!byPk.has(pk)) add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
     }
   }
+  const [nearestLiked, nearestDisliked] = [nearestOf(liked), nearestOf(disliked)];
   const out: Candidate[] = [];
   for (const c of byPk.values()) {
     const v = index.vector(c.pk)!;
-    const up = closest(v, liked);
-    const down = closest(v, disliked);
+    const up = nearestLiked(v);
+    const down = nearestDisliked(v);
     const [u, d] = [up?.sim ?? 0, down?.sim ?? 0];
     // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
     if (!c.why.includes('whom you follow') && d >= FEEDBACK.dropDisliked && d > u) continue;
