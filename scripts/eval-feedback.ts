@@ -26,8 +26,8 @@ for (const half of ['dev', 'heldout'] as const) {
   for (const [arm, opts] of [
     ['typed words only', { feedback: false, seeds: 0, useSeeds: false }],
     ['with ratings', { feedback: true, seeds: 0, useSeeds: false }],
-    ['typed words only, 2 papers held out', { feedback: false, seeds: 2, useSeeds: false }],
-    ['+ 1 seed paper', { feedback: false, seeds: 2, useSeeds: true }],
+    ['typed words only, 2 relevant papers held out', { feedback: false, seeds: 2, useSeeds: false }],
+    ['+ those 2 papers as seeds', { feedback: false, seeds: 2, useSeeds: true }],
   ] as const) {
     const s = simulateFeedback(database, readers, { days: DAYS, limit, start: START, ...opts });
     const p = s.precision;
