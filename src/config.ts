@@ -84,7 +84,7 @@ const EnvSchema = z.object({
   SCHEDULER: bool.default(true),
   DEMO_CORPUS: bool.default(true),
   LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
-  // Issue 16: metrics, provider webhooks (bounces/complaints), outgoing webhooks, bounce mailbox.
+  // Issue 16: metrics, provider webhooks (bounces/complaints), outgoing webhooks.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
   SOFT_BOUNCE_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(14),
@@ -95,8 +95,6 @@ const EnvSchema = z.object({
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
   WEBHOOK_URLS: list.pipe(z.array(httpUrl)).optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  IMAP_URL: z.url({ protocol: /^imaps?$/, error: 'must be an imap:// or imaps:// URL' }).optional(),
-  BOUNCE_ADDRESS: z.email().optional(),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -182,7 +180,5 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
     }),
     webhooks: Object.freeze({ urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET }),
-    imapUrl: e.IMAP_URL,
-    bounceAddress: e.BOUNCE_ADDRESS,
   });
 }
