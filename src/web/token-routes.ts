@@ -1,5 +1,8 @@
 import type { Express, Request, Response } from 'express';
+import { clearFeedback, ratingsOf } from '../digests/reader-signals.js';
+import { setSilenceNotes, silenceNotesEnabled } from '../email/silence-notes.js';
 import { AppError } from '../errors.js';
+import { firstDelivery, formatDelivery } from './first-delivery.js';
 import { Preferences, fromForm } from '../subscribers/subscription-input.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterestsUnquoted } from '../subscribers/topic-catalogue.js';
@@ -50,7 +53,10 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       // The Atom feed of their digests, for readers who get digests (revoked with the manage links).
       feedUrl: s.status === 'active' || s.status === 'paused' ? links.feedUrl(s) : null,
       notice,
+      silenceNotes: silenceNotesEnabled(deps.database, s.id),
       form: formView(values ?? s, issues),
+      // Papers the reader rated "more/less like this", each removable (issue 14).
+      ratings: ratingsOf(deps.database, s.id).map((r) => ({ ...r, label: r.choice === 'more' ? 'More like this' : 'Less like this' })),
     });
 
   app.get('/confirm/:token', limits.tokens, (req, res) => {
@@ -62,8 +68,10 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
 
   app.post('/confirm/:token', limits.tokens, (req, res) => {
     pageNoStore(res);
-    const s = subscriptions.confirm(token(req), consentContext(req, 'web'), new Date());
-    res.send(render('confirm', { title: 'Subscribed', done: true, manageUrl: links.manageUrl(s) }));
+    const now = new Date();
+    const s = subscriptions.confirm(token(req), consentContext(req, 'web'), now);
+    const first = firstDelivery(s, now);
+    res.send(render('confirm', { title: 'Subscribed', done: true, manageUrl: links.manageUrl(s), firstDelivery: first && formatDelivery(first, s.timezone) }));
   });
 
   app.get('/manage/:token', limits.tokens, (req, res) => {
@@ -89,8 +97,14 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       const s = subscriptions.resetLinks(token(req), now);
       return void res.redirect(303, links.manageUrl(s).replace(/^https?:\/\/[^/]+/, ''));
     }
+    if (action === 'forget-rating') {
+      const s = subscriptions.forManage(token(req), now);
+      const paper = deps.database.sqlite.prepare('SELECT pk FROM papers WHERE id = ?').get(String(body.paper ?? '')) as { pk: number } | undefined;
+      if (paper) clearFeedback(deps.database, s.id, paper.pk);
+      return void res.send(managePage(s, 'Rating removed.'));
+    }
     if (action !== 'save') throw new AppError('bad_request', 'Unknown action.');
-    const { action: _a, ...fields } = fromForm(body);
+    const { action: _a, silenceNotes, ...fields } = fromForm(body);
     const parsed = Preferences.safeParse(fields);
     if (!parsed.success) {
       const s = subscriptions.forManage(token(req), now);
@@ -98,6 +112,8 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       return void res.status(400).send(managePage(s, undefined, issues, fields));
     }
     const s = subscriptions.updatePreferences(token(req), parsed.data, now);
+    // The form always posts the checkbox when it is ticked: absent means off.
+    setSilenceNotes(deps.database, s.id, silenceNotes === 'on');
     res.send(managePage(s, 'Preferences saved.'));
   });
 

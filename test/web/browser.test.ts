@@ -1,21 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
+import { launchChromium } from '../browser.js';
 import { linkIn, ROOT, startPaperboy, startSmtp } from '../helpers.js';
 
 const SHOTS = join(ROOT, 'test-output/screenshots');
-
-/** Debian's chromium, headless, with the flags this closed network needs. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
 
 describe('a reader in a real browser', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
