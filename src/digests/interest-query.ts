@@ -165,5 +165,7 @@ export function buildQuery(text: string, stats: CorpusStats, opts: { typed?: boo
     const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
     return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
   });
-  return concepts.length ? { text, concepts } : null;
+  // A word typed twice ("data pruning and data valuation") is one concept.
+  const distinct = concepts.filter((c, i) => concepts.findIndex((d) => d.alts[0]!.stems.join(' ') === c.alts[0]!.stems.join(' ')) === i);
+  return distinct.length ? { text, concepts: distinct } : null;
 }

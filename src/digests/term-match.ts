@@ -13,7 +13,9 @@ export const STOPWORDS = new Set(
     'about what which who whom whose how why when where there here any anyone anything some such more most less few many much very ' +
     'not no nor so too just also only other others own same both each all again further once out up down off over under ' +
     'like get make making made use using used want wants interested interest papers paper research researchers work works ' +
-    'stuff things thing something new latest recent better good lots kind kinds sort type types e g eg etc ie'
+    'stuff things thing something new latest recent better good lots kind kinds sort type types e g eg etc ie ' +
+    'actually really basically anyone someone everyone anybody doing don t s re ve ll d isn aren doesn didn won ' +
+    'even still quite rather well way ways matter matters help helps whether every since yet though although'
   ).split(/\s+/),
 );
 
