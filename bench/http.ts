@@ -38,7 +38,21 @@ export async function runHttpBench(log: (s: string) => void) {
     log(`HTTP POST /api/subscriptions: ${api.requestsPerSec} req/s, p99 ${api.p99Ms} ms (${api.non2xx} non-2xx)`);
     const home = await cannon({ url: `${url}/` });
     log(`HTTP GET /: ${home.requestsPerSec} req/s, p99 ${home.p99Ms} ms`);
-    return { api, home };
+    // The live preview as readers type: 60 different interest sets (a word at a time), each asked many times.
+    const words = ['sparse autoencoders', 'GRPO', 'diffusion', 'LLM agents', 'reasoning', 'Muon', 'vision transformers', 'RLHF', 'mixture of experts', 'tool use'];
+    const topics = ['agents', 'diffusion-models', 'interpretability', 'optimizers', 'reinforcement-learning', ''];
+    let k = 0;
+    const preview = await cannon({
+      url: `${url}/api/preview`,
+      requests: [{ setupRequest: (req) => {
+        const i = k++ % 60;
+        const q = new URLSearchParams({ keywords: words.slice(0, 1 + (i % 10)).join(', ') });
+        if (topics[i % 6]) q.append('topics', topics[i % 6]!);
+        return { ...req, path: `/api/preview?${q}` };
+      } }],
+    });
+    log(`HTTP GET /api/preview: ${preview.requestsPerSec} req/s, p99 ${preview.p99Ms} ms (${preview.non2xx} non-2xx)`);
+    return { api, home, preview };
   } finally {
     child.send('stop');
     sink.stop();

@@ -16,6 +16,7 @@ import { createSubscriptionService, type SubscriptionService } from './subscribe
 import type { DigestContext } from './email/digest-email.js';
 import type { RunOptions, RunSummary } from './digests/digest-run.js';
 import { runDigestsInWorker } from './digests/run-thread.js';
+import { queueSilenceNotes } from './email/silence-notes.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
 import { opsMount } from './web/ops-mount.js';
@@ -121,6 +122,8 @@ export async function serve(config: Config): Promise<void> {
     { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
     { name: 'webhooks', cron: '* * * * *', run: () => s.webhooks.run() },
     { name: 'digests', cron: config.cron.digest, run: () => s.runDigests({ now: new Date() }) },
+    // Daily: readers whose digests found nothing for a whole stretch get one note (issue 15).
+    { name: 'silence-notes', cron: '23 7 * * *', run: async () => (queueSilenceNotes(s.database, new Date()) ? s.outbound.run() : 0) },
   ];
   const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
 

@@ -119,10 +119,11 @@ function paperBlock(ctx: DigestContext, s: Subscriber, item: DigestPaper, archiv
   let feedbackHtml = '';
   let feedbackText = '';
   if (!archive) {
-    const more = escapeHtml(ctx.links.feedbackUrl(s, item.paper.id, 'more'));
-    const less = escapeHtml(ctx.links.feedbackUrl(s, item.paper.id, 'less'));
-    feedbackHtml = ` · <a href="${more}">More like this</a> · <a href="${less}">Less like this</a>`;
-    feedbackText = `\n   More like this: ${ctx.links.feedbackUrl(s, item.paper.id, 'more')}\n   Less like this: ${ctx.links.feedbackUrl(s, item.paper.id, 'less')}`;
+    // One signature per paper: both links carry the same token, only the choice differs.
+    const more = ctx.links.feedbackUrl(s, item.paper.id, 'more');
+    const less = more.replace(/choice=more$/, 'choice=less');
+    feedbackHtml = ` · <a href="${escapeHtml(more)}">More like this</a> · <a href="${escapeHtml(less)}">Less like this</a>`;
+    feedbackText = `\n   More like this: ${more}\n   Less like this: ${less}`;
   }
   return { ...block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText }), block };
 }

@@ -45,6 +45,12 @@ function compose(kind: string, s: Subscriber, links: Links, render: RenderEmail,
     if (s.status !== 'active' && s.status !== 'paused') return null;
     return { to: s.email, subject: 'Your Paperboy subscription', ...render('manage', common) };
   }
+  if (kind === 'silence') {
+    // See silence-notes.ts: the reader's digests found nothing for a whole stretch.
+    if (s.status !== 'active') return null;
+    const stretch = s.frequency === 'weekly' ? 'four weekly issues' : 'a whole week';
+    return { to: s.email, subject: 'Paperboy found nothing for you lately', ...render('silence', { ...common, interests: describeInterests(s), stretch }) };
+  }
   return null;
 }
 

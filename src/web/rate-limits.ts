@@ -20,6 +20,7 @@ export function rateLimits({ rateLimited, render }: { rateLimited: boolean; rend
           },
         })
       : pass;
-  return { subscribe: make(15 * 60 * 1000, 20), tokens: make(60 * 1000, 60) };
+  // The live preview answers as a reader types: generous, but bounded.
+  return { subscribe: make(15 * 60 * 1000, 20), tokens: make(60 * 1000, 60), preview: make(60 * 1000, 120) };
 }
 export type RateLimits = ReturnType<typeof rateLimits>;

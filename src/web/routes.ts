@@ -6,6 +6,7 @@ import type { SubscriptionService } from '../subscribers/subscription-service.js
 import type { DigestContext } from '../email/digest-email.js';
 import { registerDigestRoutes } from './digest-routes.js';
 import { registerFeedRoutes } from './feed-routes.js';
+import { registerPreviewRoutes } from './preview-routes.js';
 import { registerFeedbackRoutes } from './feedback-routes.js';
 import { registerOutboxRoutes } from './outbox-routes.js';
 import { rateLimits } from './rate-limits.js';
@@ -40,6 +41,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
   registerTokenRoutes(app, deps, limits);
   registerDigestRoutes(app, deps, limits);
   registerFeedRoutes(app, deps, limits);
+  registerPreviewRoutes(app, deps, limits);
   registerFeedbackRoutes(app, deps, limits);
   if (deps.outboxDir) registerOutboxRoutes(app, deps.outboxDir, deps.render);
 }

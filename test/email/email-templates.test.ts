@@ -33,7 +33,7 @@ describe('email templates', () => {
 
   it('uses system fonts only: no email loads a web font (Google would see each reader open it)', async () => {
     const render = await compileEmailTemplates();
-    expect(Object.keys(render.mjmlOutput).sort()).toEqual(['confirm.mjml', 'digest.mjml', 'manage.mjml']);
+    expect(Object.keys(render.mjmlOutput).sort()).toEqual(['confirm.mjml', 'digest.mjml', 'manage.mjml', 'silence.mjml']);
     for (const [file, html] of Object.entries(render.mjmlOutput)) {
       expect(html, file).not.toMatch(/fonts\.googleapis\.com|fonts\.gstatic\.com/);
       expect(html, file).not.toMatch(/@import|@font-face|<link[^>]+stylesheet/i);
