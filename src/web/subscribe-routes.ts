@@ -31,7 +31,7 @@ export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: R
     if (!cached || cached.pk !== pk) cached = { pk, papers: recentPapers(database, 8).map((p) => ({ ...p, url: readerLink(p.urls.page, p.urls.abs, p.title).url })) };
     return cached.papers;
   };
-  const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample() });
+  const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample(), summaryAbove: true });
 
   app.get('/', (_req, res) => {
     res.send(page(formView({})));

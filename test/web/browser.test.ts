@@ -45,9 +45,27 @@ describe('a reader in a real browser', () => {
     expect(await page.inputValue('#timezone')).toBe('Europe/Berlin');
     expect(await page.isHidden('#field-weekday')).toBe(true);
 
+    // A bad address: the error is summarised at the top and the field marked, with its message beside it.
+    await page.getByLabel('Email address').fill('not-an-address');
+    await page.getByLabel('Your own keywords or phrases').fill('GRPO');
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.locator('#form-errors').waitFor();
+    expect(await page.locator('#form-errors').textContent()).toContain('Email address');
+    expect(await page.getAttribute('#email', 'aria-invalid')).toBe('true');
+    expect(await page.isVisible('#err-email')).toBe(true);
+    await shot('0-errors-1280');
+    // Chromium logs the intended 400 answer as a console error; only that one is expected.
+    expect(problems).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    problems.length = 0;
+    await page.getByLabel('Your own keywords or phrases').fill('');
+
     await page.getByLabel('Email address').fill('browser@example.org');
     await page.getByRole('checkbox', { name: /Interpretability/ }).check();
     await page.getByLabel('Your own keywords or phrases').fill('sparse autoencoders, GRPO');
+    // The live preview answers while the reader types.
+    await page.locator('#preview:not([hidden])').waitFor();
+    await page.getByText(/Last week this would have sent you \d+ papers?\./).waitFor();
+    expect(await page.locator('#preview li').count()).toBeGreaterThan(0);
     await page.getByLabel('Weekly', { exact: true }).check();
     expect(await page.isVisible('#field-weekday')).toBe(true);
     await page.getByLabel('Weekday (weekly digests)').selectOption('3');
@@ -94,6 +112,75 @@ describe('a reader in a real browser', () => {
     const [, again] = await smtp.waitFor(2);
     expect(again!.parsed.subject).toBe('Confirm your Paperboy subscription');
     expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('pending');
+    expect(problems).toEqual([]);
+  });
+
+  it('on a phone the keywords and the Subscribe button come before the folded topic grid; nothing matching shows a warning', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(app.url);
+    expect(await phone.evaluate<boolean>('document.getElementById("field-topics").open')).toBe(false);
+    const y = (sel: string) => phone.evaluate<number>(`document.querySelector('${sel}').getBoundingClientRect().top + window.scrollY`);
+    expect(await y('#keywords')).toBeLessThan(844);
+    // The whole grid (25 topics) would be ~2,500 px at this width; folded, the button is within about two screens.
+    expect(await y('button[type=submit]')).toBeLessThan(2 * 844);
+    await phone.getByLabel('Your own keywords or phrases').fill('zzqx flibbertigibbet');
+    await phone.getByText(/0 papers\. Nothing from the last week matches/).waitFor();
+    expect(await phone.getAttribute('#preview', 'class')).toContain('empty');
+    await phone.screenshot({ path: join(SHOTS, '9-preview-empty-390.png'), fullPage: true });
+    await phone.getByRole('button', { name: 'Subscribe' }).click();
+    await phone.locator('#form-errors').waitFor();
+    expect(await phone.getAttribute('#email', 'aria-invalid')).toBe('true');
+    // The summary is at the top of the form, above the first field.
+    expect(await y('#form-errors')).toBeLessThan(await y('#email'));
+    await phone.screenshot({ path: join(SHOTS, '0-errors-390.png'), fullPage: true });
+    await phone.close();
+  });
+
+  it('a sent digest: titles at the top link to the papers; its web copy has no personal links and outlives unsubscribing; the feed link works', async () => {
+    app.database.sqlite.prepare(
+      `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at, link_key)
+       VALUES ('reader@example.org', 'active', '["diffusion-models","agents"]', '["GRPO"]', '[]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'browserreaderkey000001')`,
+    ).run();
+    const before = smtp.received.length;
+    await app.runDigests({ now: new Date(Date.now() + 86_400_000) });
+    const mail = (await smtp.waitFor(before + 1)).slice(before).find((m) => m.envelopeTo[0] === 'reader@example.org')!;
+    for (const width of [1280, 390]) {
+      const p = await browser.newPage({ viewport: { width, height: 900 } });
+      await p.setContent(mail.parsed.html as string);
+      const first = p.locator('ol li a').first();
+      const target = (await first.getAttribute('href'))!;
+      expect(target).toMatch(/^#p\d+$/);
+      expect(await p.locator(target).count()).toBe(1);
+      expect(await p.getByRole('link', { name: 'More like this' }).count()).toBeGreaterThan(0);
+      expect(await p.getByRole('link', { name: /feed/ }).count()).toBe(1);
+      await p.screenshot({ path: join(SHOTS, `10-digest-${width}.png`), fullPage: true });
+      await p.close();
+    }
+    const view = local(linkIn(mail.parsed.text, 'digest'));
+    const feed = local(linkIn(mail.parsed.text, 'feed'));
+    const checkArchive = async (name: string) => {
+      for (const width of [1280, 390]) {
+        const p = await browser.newPage({ viewport: { width, height: 900 } });
+        const res = await p.goto(view);
+        expect(res!.status()).toBe(200);
+        expect(await p.locator('a[href*="/manage/"], a[href*="/unsubscribe/"], a[href*="/feedback/"], a[href*="/feed/"]').count()).toBe(0);
+        expect(await p.content()).not.toContain('reader@example.org');
+        expect(await p.locator('.paper').count()).toBe(await p.locator('ol li').count());
+        await p.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+        await p.close();
+      }
+    };
+    await checkArchive('11-archive');
+    const atom = await fetch(feed);
+    expect(atom.status).toBe(200);
+    expect(await atom.text()).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
+    // The manage page links the same feed.
+    await page.goto(local(linkIn(mail.parsed.text, 'manage')));
+    expect(local((await page.locator('#feed-link').getAttribute('href'))!)).toBe(feed);
+    await page.goto(local((await page.locator("form:has(button.danger)").getAttribute("action"))!));
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByRole('heading', { name: "You're unsubscribed" }).waitFor();
+    await checkArchive('12-archive-after-unsubscribe');
     expect(problems).toEqual([]);
   });
 
