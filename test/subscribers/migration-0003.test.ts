@@ -53,7 +53,8 @@ describe('migration 0003 on a database with data', () => {
     expect(sqlite.pragma('foreign_key_check')).toEqual([]);
     expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
     const after = sqlite.prepare('SELECT * FROM subscribers ORDER BY id').all() as Record<string, unknown>[];
-    expect(after.map(({ link_key: _k, legacy_links: _l, requested_prefs: _r, ...rest }) => rest)).toEqual(before);
+    // Columns later migrations add (0003's own, and 0010's seeds and authors) are left out of the comparison.
+    expect(after.map(({ link_key: _k, legacy_links: _l, requested_prefs: _r, seeds: _s, authors: _a, ...rest }) => rest)).toEqual(before);
     expect(after.every((r) => r.legacy_links === 1 && r.requested_prefs === null && /^[0-9a-f]{32}$/.test(String(r.link_key)))).toBe(true);
     expect(new Set(after.map((r) => r.link_key)).size).toBe(3);
     expect([COUNT(sqlite, 'consent_events'), COUNT(sqlite, 'outbound_mail'), COUNT(sqlite, 'deliveries'), COUNT(sqlite, 'sent_papers')]).toEqual([3, 1, 2, 3]);

@@ -13,8 +13,8 @@ describe('paperboy subscribers', () => {
     expect(runCli(['subscribers', 'add', 'Ada@Example.org', '--topics', 'interpretability;agents', '--hour', '7'], env).code).toBe(0);
     expect(runCli(['subscribers', 'add', 'bob@example.org', '--keywords', 'muon', '--confirmed', '--timezone', 'Europe/Berlin'], env).code).toBe(0);
     expect(list()).toEqual([
-      { email: 'ada@example.org', status: 'pending', topics: ['interpretability', 'agents'], keywords: [], exclude: [], frequency: 'daily', weekday: 1, hour: 7, timezone: 'UTC', maxPapers: 10 },
-      { email: 'bob@example.org', status: 'active', topics: [], keywords: ['muon'], exclude: [], frequency: 'daily', weekday: 1, hour: 8, timezone: 'Europe/Berlin', maxPapers: 10 },
+      { email: 'ada@example.org', status: 'pending', topics: ['interpretability', 'agents'], keywords: [], exclude: [], seeds: [], authors: [], frequency: 'daily', weekday: 1, hour: 7, timezone: 'UTC', maxPapers: 10 },
+      { email: 'bob@example.org', status: 'active', topics: [], keywords: ['muon'], exclude: [], seeds: [], authors: [], frequency: 'daily', weekday: 1, hour: 8, timezone: 'Europe/Berlin', maxPapers: 10 },
     ]);
     const mails = readdirSync(env.OUTBOX_DIR);
     expect(mails).toHaveLength(1);
@@ -45,7 +45,7 @@ describe('paperboy subscribers', () => {
     writeFileSync(ok, 'email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers\nx@example.org,,agents;graphs,"flow matching;GRPO",medical,weekly,5,9,Asia/Tokyo,5\nz@example.org,unsubscribed,graphs,,,daily,1,3,UTC,10\n');
     expect(runCli(['subscribers', 'import', ok, '--confirmed'], env).stdout).toContain('2 rows: 2 added');
     const exported = runCli(['subscribers', 'export'], env).stdout;
-    expect(exported.split('\n')[0]).toBe('email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers');
+    expect(exported.split('\n')[0]).toBe('email,status,topics,keywords,exclude,frequency,weekday,hour,timezone,max_papers,seeds,authors');
     expect(exported).toContain('x@example.org,active,agents;graphs,flow matching;GRPO,medical,weekly,5,9,Asia/Tokyo,5');
     expect(exported).toContain('z@example.org,unsubscribed,graphs');
     const again = join(tmp.dir, 'again.csv');
@@ -53,6 +53,14 @@ describe('paperboy subscribers', () => {
     const before = list();
     expect(runCli(['subscribers', 'import', again, '--confirmed'], env).code).toBe(0);
     expect(list()).toEqual(before);
+  });
+
+  it('takes seed papers and authors to follow, and exports and lists them', () => {
+    const add = runCli(['subscribers', 'add', 'seeds@example.org', '--seeds', 'arXiv:2401.00001; Transformers learn in-context by gradient descent', '--authors', 'Yann LeCun, J. Müller', '--confirmed'], env);
+    expect(add.code).toBe(0);
+    const me = list().find((x: { email: string }) => x.email === 'seeds@example.org');
+    expect(me).toMatchObject({ seeds: ['arXiv:2401.00001', 'Transformers learn in-context by gradient descent'], authors: ['Yann LeCun', 'J. Müller'], topics: [], keywords: [] });
+    expect(runCli(['subscribers', 'export'], env).stdout).toContain('seeds@example.org,active,,,,daily,1,8,UTC,10,arXiv:2401.00001;Transformers learn in-context by gradient descent,Yann LeCun;J. Müller');
   });
 
   it('removes a subscriber and all their data', () => {
