@@ -23,6 +23,9 @@ import { eraseByEmail, exportByEmail } from './privacy/reader-data.js';
 
 /** Bad usage or bad input: exit code 2. */
 class UsageError extends Error {}
+/** The version in package.json, for `paperboy --version`. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const STATUSES = ['pending', 'active', 'paused', 'unsubscribed', 'bounced'];
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const err = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -61,6 +64,7 @@ async function withServices<T>(fn: (s: Services) => T | Promise<T>): Promise<T> 
 export function buildProgram(): Command {
   const program = new Command('paperboy')
     .description('Personalised research-paper digests by email')
+    .version(PACKAGE_VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
 
@@ -222,6 +226,7 @@ function registerSubscriberCommands(program: Command): void {
     .option('--status <status>', 'only this status')
     .action((opts: { json?: boolean; status?: string }) =>
       withServices((s) => {
+        if (opts.status && !STATUSES.includes(opts.status)) throw new UsageError(`--status: unknown status "${opts.status}"; one of ${STATUSES.join(', ')}`);
         const all = listSubscribers(s.database).filter((x) => !opts.status || x.status === opts.status);
         if (opts.json) return out(JSON.stringify(all.map(publicSubscriber)));
         for (const x of all) out(`${x.email}\t${x.status}\t${x.frequency}${x.frequency === 'weekly' ? `/${x.weekday}` : ''} ${String(x.hour).padStart(2, '0')}:00 ${x.timezone}\t${[...x.topics, ...x.keywords.map((k) => `"${k}"`)].join(', ')}`);
@@ -321,7 +326,7 @@ function registerDigestCommands(program: Command): void {
         if (summary.failed > 0 || summary.stopped) process.exitCode = 1;
         if (opts.json) return out(JSON.stringify(summary));
         const verb = summary.dryRun ? 'would send' : 'sent';
-        out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing new), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}${summary.deferred ? `, ${summary.deferred} left for the next run` : ''}`);
+        out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing matched), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}${summary.deferred ? `, ${summary.deferred} left for the next run` : ''}`);
         if (summary.stopped) err(`paperboy: run stopped early, the relay keeps failing (${summary.stopped.reason}): ${summary.stopped.error}; nobody was suppressed`);
       }),
     );
