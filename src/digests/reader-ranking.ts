@@ -91,16 +91,27 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
       if (!cur.why.includes(why)) cur.why = `${cur.why} · ${why}`;
     } else byPk.set(pk, { pk, rel, why: why[0]!.toUpperCase() + why.slice(1), interests: [], words: [] });
   };
+  // A followed author's paper goes whatever the ratings say.
+  const followed = new Set<number>();
   for (const name of signals.authors) {
     const key = authorKey(name);
-    if (key) for (const pk of index.byAuthor(key)) add(pk, 1, `by ${name}, whom you follow`);
+    if (!key) continue;
+    for (const pk of index.byAuthor(key)) {
+      add(pk, 1, `by ${name}, whom you follow`);
+      followed.add(pk);
+    }
   }
   for (const seed of signals.seeds) {
     for (const [pk, sim] of index.similar(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
   }
+  const becauseLiked = new Set<number>();
   if (liked.length >= FEEDBACK.minLikes) {
     for (const p of liked) {
-      for (const [pk, sim] of index.similar(p, FEEDBACK.admitLiked)) if (!byPk.has(pk)) add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
+      for (const [pk, sim] of index.similar(p, FEEDBACK.admitLiked)) {
+        if (byPk.has(pk)) continue;
+        add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
+        becauseLiked.add(pk);
+      }
     }
   }
   const [nearestLiked, nearestDisliked] = [nearestOf(liked), nearestOf(disliked)];
@@ -111,10 +122,12 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     const down = nearestDisliked(v);
     const [u, d] = [up?.sim ?? 0, down?.sim ?? 0];
     // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
-    if (!c.why.includes('whom you follow') && d >= FEEDBACK.dropDisliked && d > u) continue;
+    const keep = followed.has(c.pk);
+    if (!keep && d >= FEEDBACK.dropDisliked && d > u) continue;
     c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
+    if (!keep && c.rel === 0) continue;
     if (down && d >= FEEDBACK.mention && d > u) c.why += ` · ranked lower: like ${quote(down.paper.title)}, which you marked less like this`;
-    else if (up && u >= FEEDBACK.mention && !c.why.includes('because you liked')) c.why += ` · ranked higher: like ${quote(up.paper.title)}, which you liked`;
+    else if (up && u >= FEEDBACK.mention && !becauseLiked.has(c.pk)) c.why += ` · ranked higher: like ${quote(up.paper.title)}, which you liked`;
     out.push(c);
   }
   return out;
