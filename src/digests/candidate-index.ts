@@ -63,7 +63,7 @@ export interface RankedHit extends QueryHit {
 // words are common and which go together, bounded so a run never reads the whole archive.
 const STATS_PAPERS = 5000;
 // A similar paper shares at least two of these many heaviest words of the paper it is like.
-const SIMILAR_PROBE_WORDS = 12;
+const SIMILAR_PROBE_WORDS = 8;
 const statsCache = new WeakMap<Database_, { version: string; stats: CorpusStats }>();
 
 /** Corpus statistics of the newest papers, rebuilt when papers arrive. */
@@ -87,6 +87,7 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   // Papers first seen after `now` belong to a later run (a run replayed with --now, a clock ahead of us).
   const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`).all(windowStart, now.toISOString()) as Row[];
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
+  const minPk = rows.length ? rows[0]!.pk : 0;
   const stats = corpusStats(database);
   const slice = createSliceIndex([...papers.values()], stats);
   const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
@@ -94,17 +95,19 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
   const similarCache = new Map<string, Map<number, number>>();
-  let vectorCache: { byPk: Map<number, Vector>; byStem: Map<string, [number, number][]>; byAuthor: Map<string, number[]> } | undefined;
+  let vectorCache: { byPk: Map<number, Vector>; byTerm: Map<number, number[]>; byAuthor: Map<string, number[]>; shared: Uint8Array; stamp: Uint32Array; calls: number } | undefined;
   const vectors = () => {
     if (vectorCache) return vectorCache;
-    vectorCache = { byPk: new Map(), byStem: new Map(), byAuthor: new Map() };
+    // shared/stamp: per slice paper (by pk − the slice's first pk), how many probe words of the paper being compared it has.
+    const span = rows.length ? rows.at(-1)!.pk - minPk + 1 : 0;
+    vectorCache = { byPk: new Map(), byTerm: new Map(), byAuthor: new Map(), shared: new Uint8Array(span), stamp: new Uint32Array(span), calls: 0 };
     for (const p of papers.values()) {
       const v = paperVector(p, stats);
       vectorCache.byPk.set(p.pk, v);
-      for (const [s, x] of v) {
-        const list = vectorCache.byStem.get(s);
-        if (list) list.push([p.pk, x]);
-        else vectorCache.byStem.set(s, [[p.pk, x]]);
+      for (const id of v.ids) {
+        const list = vectorCache.byTerm.get(id);
+        if (list) list.push(p.pk);
+        else vectorCache.byTerm.set(id, [p.pk]);
       }
       for (const name of p.authors) {
         const key = authorKey(name);
@@ -135,14 +138,22 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
       const key = p.pk === undefined ? undefined : `${p.pk}:${min}`;
       const known = key === undefined ? undefined : similarCache.get(key);
       if (known) return known;
-      const { byStem, byPk } = vectors();
-      const heaviest = [...p.vector].sort((a, b) => b[1] - a[1]).slice(0, SIMILAR_PROBE_WORDS);
-      const shared = new Map<number, number>();
-      for (const [s] of heaviest) for (const [pk] of byStem.get(s) ?? []) shared.set(pk, (shared.get(pk) ?? 0) + 1);
+      const v = vectors();
+      const { ids, w } = p.vector;
+      const heaviest = [...ids.keys()].sort((a, b) => w[b]! - w[a]!).slice(0, SIMILAR_PROBE_WORDS);
+      // Counters per slice paper, valid only where stamped with this call's number: nothing to reset.
+      const call = ++v.calls;
+      const touched: number[] = [];
+      for (const i of heaviest) {
+        for (const pk of v.byTerm.get(ids[i]!) ?? []) {
+          const at = pk - minPk;
+          if (v.stamp[at] !== call) [v.stamp[at], v.shared[at]] = [call, 0];
+          if (++v.shared[at]! === 2) touched.push(pk);
+        }
+      }
       const out = new Map<number, number>();
-      for (const [pk, n] of shared) {
-        if (n < 2) continue;
-        const sim = cosine(p.vector, byPk.get(pk)!);
+      for (const pk of touched) {
+        const sim = cosine(p.vector, v.byPk.get(pk)!);
         if (sim >= min) out.set(pk, sim);
       }
       if (key !== undefined) similarCache.set(key, out);

@@ -103,6 +103,9 @@ export function buildCorpusStats(texts: CorpusText[]) {
     /** Papers containing the word (by light stem). */
     df,
 
+    /** A number for the word (light stem), for compact vectors; a word the corpus has not seen gets one too. */
+    termId: idOf,
+
     /** Papers containing all of these words (an upper bound for a phrase's document frequency). */
     dfAll(stems: string[]): number {
       if (stems.length === 1) return df(stems[0]!);

@@ -27,7 +27,8 @@ export interface DigestRequest {
   signals?: ReaderSignals;
 }
 
-interface Match {
+/** An interest that admitted a paper, and how. */
+export interface Match {
   interest: Interest;
   hit: RankedHit;
 }
@@ -40,18 +41,38 @@ function matched(m: ConceptMatch): string {
   return `${alt.text} (related to ${concept.text})`;
 }
 
+const ORDER = { own: 0, variant: 0, acronym: 1, derived: 2, related: 3 } as const;
+// A hit is shared by every reader with its interest in a run: its matched words are spelled out once.
+const shownOf = new WeakMap<RankedHit, string>();
+
 /** The matched words of a hit, the reader's own first, then variants and related words. */
-function matchedTerms(hit: RankedHit): string[] {
-  const order = { own: 0, variant: 0, acronym: 1, derived: 2, related: 3 } as const;
-  const ms = [...hit.matches].sort((a, b) => order[a.alt.kind] - order[b.alt.kind] || b.concept.idf - a.concept.idf);
-  return [...new Set(ms.map(matched))];
+function matchedTerms(hit: RankedHit): string {
+  let shown = shownOf.get(hit);
+  if (shown === undefined) {
+    const ms = [...hit.matches].sort((a, b) => ORDER[a.alt.kind] - ORDER[b.alt.kind] || b.concept.idf - a.concept.idf);
+    shown = [...new Set(ms.map(matched))].slice(0, 4).join('; ');
+    shownOf.set(hit, shown);
+  }
+  return shown;
 }
 
-function why(best: Match, others: Match[]): string {
-  const { interest, hit } = best;
-  const shown = matchedTerms(hit).slice(0, 4).join('; ');
+/** The why line of a paper: the interest that matched best and how, the others, then what the reader's signals added. */
+function why(matches: Match[], notes: string[]): string {
+  if (!matches.length) return notes.join(' · ').replace(/^./, (c) => c.toUpperCase());
+  const [{ interest, hit }, ...others] = matches as [Match, ...Match[]];
+  const shown = matchedTerms(hit);
   const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `${shown} — from your ${interest.label}`;
-  return others.length ? `${main} · also ${others.map((o) => o.interest.label).join(', ')}` : main;
+  const also = others.length ? ` · also ${others.map((o) => o.interest.label).join(', ')}` : '';
+  return `${main}${also}${notes.map((n) => ` · ${n}`).join('')}`;
+}
+
+// Ratings move a paper by at most ×2.5 (rel × (1 + 1.5 × cos)), so the papers a reader's
+// signals rerank are the interests' strongest few times the digest's size, not all of them.
+const RERANK_POOL = 3;
+
+function strongest(index: CandidateIndex, candidates: Candidate[], n: number): Candidate[] {
+  if (candidates.length <= n) return candidates;
+  return [...candidates].sort((a, b) => b.rel * index.boost(b.pk) - a.rel * index.boost(a.pk)).slice(0, n);
 }
 
 /**
@@ -88,20 +109,15 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
       if (hit) matches.push({ interest: r.interest, hit });
     }
     matches.sort((a, b) => b.hit.rel - a.hit.rel);
-    const [best, ...others] = matches as [Match, ...Match[]];
-    return {
-      pk,
-      rel: relevance(best.hit.rel, others.length),
-      why: why(best, others),
-      interests: matches.map((m) => m.interest.label),
-      words: [...new Set(matches.flatMap((m) => m.hit.words))],
-    };
+    return { pk, rel: relevance(matches[0]!.hit.rel, matches.length - 1), matches, notes: [] };
   });
-  const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, candidates, accept) : candidates;
+  const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, strongest(index, candidates, RERANK_POOL * req.limit), accept, req.limit) : candidates;
   const scored = final.map((c) => ({ ...c, score: Math.round(c.rel * index.boost(c.pk) * 1000) / 1000 }));
   scored.sort((a, b) => b.score - a.score || a.pk - b.pk);
-  return scored.slice(0, req.limit).map(({ pk, score, why: line, interests: labels, words }) => {
+  // Why lines and highlights only for the papers that go.
+  return scored.slice(0, req.limit).map(({ pk, score, matches, notes }) => {
     const paper = index.paper(pk)!;
-    return { pk, id: paper.id, title: paper.title, score, why: line, interests: labels, words };
+    const words = matches.length === 1 ? matches[0]!.hit.words : [...new Set(matches.flatMap((m) => m.hit.words))];
+    return { pk, id: paper.id, title: paper.title, score, why: why(matches, notes), interests: matches.map((m) => m.interest.label), words };
   });
 }

@@ -1,48 +1,37 @@
-// What a reader told us about papers, as a small per-reader model over the
-// same words the relevance engine uses: papers are unit tf-idf vectors, and a
-// reader's ratings become two centroids (liked, disliked) compared by cosine
-// (Rocchio's nearest-centroid rule). Seed papers and followed authors are
-// interests of their own. Pure: the shell loads signals and vectors.
+// Papers as the per-reader model sees them: unit tf-idf vectors over the same
+// words the relevance engine uses, compared by cosine; and authors as keys
+// that survive initials and diacritics. Pure.
 import type { CorpusStats } from './corpus-stats.js';
 import { stem, STOPWORDS, tokenize } from './term-match.js';
 import { foldDiacritics } from '../papers/text-normalise.js';
 
-/** A sparse unit vector: light stem → weight. */
-export type Vector = Map<string, number>;
+/** A sparse unit vector: term ids (ascending, from the corpus statistics' dictionary) and their weights. */
+export interface Vector {
+  ids: Int32Array;
+  w: Float64Array;
+}
 
 /** A paper's words as a unit tf-idf vector (title counted twice). */
 export function paperVector(p: { title: string; abstract: string }, stats: CorpusStats): Vector {
-  const v: Vector = new Map();
+  const tf = new Map<string, number>();
   for (const [text, w] of [[p.title, 2], [p.abstract, 1]] as const) {
-    for (const word of tokenize(text)) if (!STOPWORDS.has(word) && word.length > 1) v.set(stem(word), (v.get(stem(word)) ?? 0) + w);
+    for (const word of tokenize(text)) if (!STOPWORDS.has(word) && word.length > 1) tf.set(stem(word), (tf.get(stem(word)) ?? 0) + w);
   }
-  let norm = 0;
-  for (const [s, tf] of v) {
-    const x = Math.log1p(tf) * stats.idf(stats.df(s));
-    v.set(s, x);
-    norm += x * x;
-  }
-  norm = Math.sqrt(norm) || 1;
-  for (const [s, x] of v) v.set(s, x / norm);
-  return v;
+  const terms = [...tf].map(([s, n]) => [stats.termId(s), Math.log1p(n) * stats.idf(stats.df(s))] as const).sort((a, b) => a[0] - b[0]);
+  const norm = Math.sqrt(terms.reduce((sum, [, x]) => sum + x * x, 0)) || 1;
+  return { ids: Int32Array.from(terms, ([id]) => id), w: Float64Array.from(terms, ([, x]) => x / norm) };
 }
 
-/** Cosine of two unit vectors. */
+/** Cosine of two unit vectors (a merge of their sorted ids: no hashing, which matters at a few million per run). */
 export function cosine(a: Vector, b: Vector): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let dot = 0;
-  for (const [s, x] of small) dot += x * (large.get(s) ?? 0);
+  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length; ) {
+    const [x, y] = [a.ids[i]!, b.ids[j]!];
+    if (x === y) dot += a.w[i++]! * b.w[j++]!;
+    else if (x < y) i++;
+    else j++;
+  }
   return dot;
-}
-
-/** The mean direction of some vectors, as a unit vector keeping its `keep` heaviest words. */
-export function centroid(vectors: Vector[], keep = 40): Vector | null {
-  if (!vectors.length) return null;
-  const sum: Vector = new Map();
-  for (const v of vectors) for (const [s, x] of v) sum.set(s, (sum.get(s) ?? 0) + x);
-  const top = [...sum].sort((a, b) => b[1] - a[1]).slice(0, keep);
-  const norm = Math.sqrt(top.reduce((n, [, x]) => n + x * x, 0)) || 1;
-  return new Map(top.map(([s, x]) => [s, x / norm]));
 }
 
 /** An author's name as a comparable key: diacritics folded, first initial + last name ("Y. LeCun", "Yann LeCun" → "y lecun"). */

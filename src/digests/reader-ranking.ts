@@ -5,7 +5,8 @@
 // down or out, papers similar to a seed paper they follow and papers by an
 // author they follow are added. Each change is named in the why line.
 import type { CandidateIndex } from './candidate-index.js';
-import { authorKey, type Vector } from './reader-model.js';
+import type { Match } from './digest-builder.js';
+import { authorKey, cosine, type Vector } from './reader-model.js';
 
 /** A paper the reader rated or follows, as the model needs it. */
 export interface SignalPaper {
@@ -22,13 +23,12 @@ export interface ReaderSignals {
   authors: string[];
 }
 
-/** A paper on its way into a digest: relevance in [0, 1] and its why line. */
+/** A paper on its way into a digest: relevance in [0, 1], the interests that matched it, and what the reader's signals add to its why line. */
 export interface Candidate {
   pk: number;
   rel: number;
-  why: string;
-  interests: string[];
-  words: string[];
+  matches: Match[];
+  notes: string[];
 }
 
 export const FEEDBACK = {
@@ -55,41 +55,34 @@ export const emptySignals = (s: ReaderSignals) => !s.liked.length && !s.disliked
 
 const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)}…` : title}’`;
 
-/** The nearest of some papers to a vector, by cosine: one pass over the vector through an index of the papers' words. */
+/** The nearest of some papers to a vector, by cosine. */
 function nearestOf(papers: SignalPaper[]): (v: Vector) => { paper: SignalPaper; sim: number } | null {
-  if (!papers.length) return () => null;
-  const byWord = new Map<string, [number, number][]>();
-  papers.forEach((p, i) => {
-    for (const [s, x] of p.vector) {
-      const list = byWord.get(s);
-      if (list) list.push([i, x]);
-      else byWord.set(s, [[i, x]]);
-    }
-  });
-  const dots = new Float64Array(papers.length);
   return (v) => {
-    dots.fill(0);
-    for (const [s, x] of v) for (const [i, y] of byWord.get(s) ?? []) dots[i]! += x * y;
-    let best = 0;
-    for (let i = 1; i < dots.length; i++) if (dots[i]! > dots[best]!) best = i;
-    return { paper: papers[best]!, sim: dots[best]! };
+    let best: { paper: SignalPaper; sim: number } | null = null;
+    for (const paper of papers) {
+      const sim = cosine(v, paper.vector);
+      if (!best || sim > best.sim) best = { paper, sim };
+    }
+    return best;
   };
 }
 
 /** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
-export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean): Candidate[] {
+export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean, limit: number): Candidate[] {
+  // Only a digest's worth of papers can go: each seed or liked paper proposes its `limit` nearest.
+  const nearest = (p: SignalPaper, min: number) => [...index.similar(p, min)].sort((a, b) => b[1] - a[1]).slice(0, limit);
   const liked = signals.liked.slice(-FEEDBACK.memory);
   const disliked = signals.disliked.slice(-FEEDBACK.memory);
   // A seed paper is one the reader already knows: it is never sent to them.
   const seedPks = new Set(signals.seeds.map((p) => p.pk));
-  const byPk = new Map(candidates.filter((c) => !seedPks.has(c.pk)).map((c) => [c.pk, { ...c }]));
+  const byPk = new Map(candidates.filter((c) => !seedPks.has(c.pk)).map((c) => [c.pk, { ...c, notes: [...c.notes] }]));
   const add = (pk: number, rel: number, why: string) => {
     if (!accept(pk) || seedPks.has(pk)) return;
     const cur = byPk.get(pk);
     if (cur) {
       if (rel > cur.rel) cur.rel = rel;
-      if (!cur.why.includes(why)) cur.why = `${cur.why} · ${why}`;
-    } else byPk.set(pk, { pk, rel, why: why[0]!.toUpperCase() + why.slice(1), interests: [], words: [] });
+      if (!cur.notes.includes(why)) cur.notes.push(why);
+    } else byPk.set(pk, { pk, rel, matches: [], notes: [why] });
   };
   // A followed author's paper goes whatever the ratings say.
   const followed = new Set<number>();
@@ -102,12 +95,12 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     }
   }
   for (const seed of signals.seeds) {
-    for (const [pk, sim] of index.similar(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
+    for (const [pk, sim] of nearest(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
   }
   const becauseLiked = new Set<number>();
   if (liked.length >= FEEDBACK.minLikes) {
     for (const p of liked) {
-      for (const [pk, sim] of index.similar(p, FEEDBACK.admitLiked)) {
+      for (const [pk, sim] of nearest(p, FEEDBACK.admitLiked)) {
         if (byPk.has(pk)) continue;
         add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
         becauseLiked.add(pk);
@@ -126,8 +119,8 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     if (!keep && d >= FEEDBACK.dropDisliked && d > u) continue;
     c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
     if (!keep && c.rel === 0) continue;
-    if (down && d >= FEEDBACK.mention && d > u) c.why += ` · ranked lower: like ${quote(down.paper.title)}, which you marked less like this`;
-    else if (up && u >= FEEDBACK.mention && !becauseLiked.has(c.pk)) c.why += ` · ranked higher: like ${quote(up.paper.title)}, which you liked`;
+    if (down && d >= FEEDBACK.mention && d > u) c.notes.push(`ranked lower: like ${quote(down.paper.title)}, which you marked less like this`);
+    else if (up && u >= FEEDBACK.mention && !becauseLiked.has(c.pk)) c.notes.push(`ranked higher: like ${quote(up.paper.title)}, which you liked`);
     out.push(c);
   }
   return out;

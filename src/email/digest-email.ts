@@ -68,6 +68,8 @@ export interface PaperBlock {
   tocHtml: string;
   title: string;
   fill: FillBlock;
+  /** Excerpts by the words they centre on: readers with the same interest share them within a run. */
+  excerpts: Map<string, { html: string; text: string }>;
 }
 
 /** A word in more than 15% of papers ("learning", "model") is only marked inside a phrase, as the matcher does. */
@@ -105,6 +107,7 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
     tocHtml: `<a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a>`,
     title: p.title,
     fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText']),
+    excerpts: new Map(),
   };
 }
 
@@ -115,14 +118,21 @@ function paperBlock(ctx: DigestContext, s: Subscriber, item: DigestPaper, archiv
     block = preparePaperBlock(ctx, item.paper);
     ctx.blocks?.set(item.pk, block);
   }
-  const cut = excerpt(block.abstract, item.words, EXCERPT_WORDS, commonWords(ctx));
+  const key = item.words.join('\u0000');
+  let cut = block.excerpts.get(key);
+  if (!cut) {
+    cut = excerpt(block.abstract, item.words, EXCERPT_WORDS, commonWords(ctx));
+    if (block.excerpts.size < 64) block.excerpts.set(key, cut);
+  }
   let feedbackHtml = '';
   let feedbackText = '';
   if (!archive) {
     // One signature per paper: both links carry the same token, only the choice differs.
-    const more = ctx.links.feedbackUrl(s, item.paper.id, 'more');
-    const less = more.replace(/choice=more$/, 'choice=less');
-    feedbackHtml = ` · <a href="${escapeHtml(more)}">More like this</a> · <a href="${escapeHtml(less)}">Less like this</a>`;
+    const url = ctx.links.feedbackUrl(s, item.paper.id);
+    const [more, less] = [`${url}?choice=more`, `${url}?choice=less`];
+    // A token is base64url; only an unusual PUBLIC_URL could hold a character to escape (tested once, not escaped per link).
+    const href = /[&<>"']/.test(url) ? escapeHtml : (x: string) => x;
+    feedbackHtml = ` · <a href="${href(more)}">More like this</a> · <a href="${href(less)}">Less like this</a>`;
     feedbackText = `\n   More like this: ${more}\n   Less like this: ${less}`;
   }
   return { ...block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText }), block };

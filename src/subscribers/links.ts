@@ -22,8 +22,8 @@ export function createLinks(secret: string, publicUrl: string) {
     manageUrl: (s: LinkSubject) => `${publicUrl}/manage/${token(s, 'manage')}`,
     /** Unsubscribe link; never expires. */
     unsubscribeUrl: (s: LinkSubject) => `${publicUrl}/unsubscribe/${token(s, 'unsubscribe')}`,
-    /** "More like this" / "Less like this" link for one paper of a digest; no expiry, revoked with the manage links. */
-    feedbackUrl: (s: LinkSubject, paperId: string, choice: 'more' | 'less') => `${publicUrl}/feedback/${token(s, 'feedback', 0, paperId)}?choice=${choice}`,
+    /** The feedback link for one paper of a digest ("More like this" adds `?choice=more`); no expiry, revoked with the manage links. */
+    feedbackUrl: (s: LinkSubject, paperId: string, choice?: 'more' | 'less') => `${publicUrl}/feedback/${token(s, 'feedback', 0, paperId)}${choice ? `?choice=${choice}` : ''}`,
     /** "View in browser" link of one delivered digest: its web copy, which carries no personal links. */
     digestUrl: (s: LinkSubject, periodKey: string) => `${publicUrl}/digest/${token(s, 'digest', 0, periodKey)}`,
     /** The reader's Atom feed of their digests' papers; no expiry, revoked with the manage links. */
