@@ -140,7 +140,12 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
       if (known) return known;
       const v = vectors();
       const { ids, w } = p.vector;
-      const heaviest = [...ids.keys()].sort((a, b) => w[b]! - w[a]!).slice(0, SIMILAR_PROBE_WORDS);
+      // Probe with the heaviest words that are not in a tenth of the slice: rare words find the similar papers, common ones only cost.
+      const rareEnough = Math.max(20, papers.size / 10);
+      const heaviest = [...ids.keys()]
+        .filter((i) => (v.byTerm.get(ids[i]!)?.length ?? 0) <= rareEnough)
+        .sort((a, b) => w[b]! - w[a]!)
+        .slice(0, SIMILAR_PROBE_WORDS);
       // Counters per slice paper, valid only where stamped with this call's number: nothing to reset.
       const call = ++v.calls;
       const touched: number[] = [];

@@ -41,6 +41,11 @@ export function resolveSeed(database: Database_, ref: string): { pk: number; tit
 /** Loads readers' signals for a run; paper vectors are computed once per run. */
 export function createSignalLoader(database: Database_, stats: CorpusStats) {
   const vectors = new Map<number, SignalPaper>();
+  const seeds = new Map<string, ReturnType<typeof resolveSeed>>();
+  const seedOf = (ref: string) => {
+    if (!seeds.has(ref)) seeds.set(ref, resolveSeed(database, ref));
+    return seeds.get(ref);
+  };
   const paperOf = (p: { pk: number; title: string; abstract: string }) => {
     let s = vectors.get(p.pk);
     if (!s) vectors.set(p.pk, (s = { pk: p.pk, title: p.title, vector: paperVector(p, stats) }));
@@ -62,7 +67,7 @@ export function createSignalLoader(database: Database_, stats: CorpusStats) {
       for (const r of rows) (r.choice === 'more' ? of(r.sid).liked : of(r.sid).disliked).push(paperOf(r));
       for (const r of readers) {
         for (const ref of r.seeds) {
-          const paper = resolveSeed(database, ref);
+          const paper = seedOf(ref);
           if (paper) of(r.id).seeds.push(paperOf(paper));
         }
         if (r.authors.length) of(r.id).authors.push(...r.authors);
