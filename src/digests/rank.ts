@@ -31,34 +31,17 @@ export function trendingAgain(p: { publishedAt: string | null; firstSeenAt: stri
   return new Date(born).getUTCFullYear();
 }
 
-export const FLOOR: {
-  minCoverage: (concepts: number) => number;
-  coverageBase: number;
-  coverageStep: number;
-  coverageMin: number;
-  minRel: number;
-  catalogueMinRel: number;
-  fromTop: number;
-  fallback: number;
-  narrowCount: number;
-  narrowShare: number;
-  broadShare: number;
-  broadKeep: number;
-} = {
-  /**
-   * A paper must cover this share of the interest's IDF mass with the reader's words (soft AND):
-   * all of one concept, most of two, about half of a sentence's many words.
-   */
-  minCoverage: (concepts: number) => (concepts <= 1 ? 1 : Math.max(FLOOR.coverageMin, FLOOR.coverageBase - FLOOR.coverageStep * concepts)),
+export const FLOOR = {
+  /** Share of an interest's IDF mass a paper must cover (see minCoverage()). */
   coverageBase: 0.9,
   coverageStep: 0.12,
   coverageMin: 0.4,
-  /** …and reach this share of an ideal paper's score, */
+  /** A typed interest's paper must also reach this share of an ideal paper's score… */
   minRel: 0.2,
-  /** A catalogue topic's floor (no relative cut: see admit()). */
-  catalogueMinRel: 0.3,
   /** …and this share of the best paper's score in the slice. */
   fromTop: 0.6,
+  /** A catalogue topic's floor (no relative cut: see admit()). */
+  catalogueMinRel: 0.3,
   /** An interest with at most this many (or this share of the slice) eligible papers is narrow: the relative cut does not apply. */
   narrowCount: 4,
   narrowShare: 0.03,
@@ -67,7 +50,15 @@ export const FLOOR: {
   /** A typed interest matching more than this share of the slice is broad: only its strongest few go. */
   broadShare: 0.25,
   broadKeep: 5,
-};
+} as const;
+
+/**
+ * A paper must cover this share of the interest's IDF mass with the reader's words (soft AND):
+ * all of one concept, most of two, about half of a sentence's many words.
+ */
+export function minCoverage(concepts: number): number {
+  return concepts <= 1 ? 1 : Math.max(FLOOR.coverageMin, FLOOR.coverageBase - FLOOR.coverageStep * concepts);
+}
 
 /** One paper's match with an interest, as the floor needs it. */
 export interface Scored {
@@ -78,7 +69,7 @@ export interface Scored {
   concepts: number;
 }
 
-const isEligible = (h: Scored) => h.coverage >= FLOOR.minCoverage(h.concepts) - 1e-9;
+const isEligible = (h: Scored) => h.coverage >= minCoverage(h.concepts) - 1e-9;
 
 /**
  * The papers an interest admits, best first. The cut adapts to the
