@@ -2,7 +2,7 @@ import type { CandidateIndex, RankedHit } from './candidate-index.js';
 import type { Interest } from './interests.js';
 import { relevance } from './rank.js';
 import { emptySignals, rerankForReader, type Candidate, type ReaderSignals } from './reader-ranking.js';
-import type { ConceptMatch } from './slice-scorer.js';
+import type { MatchedConcept } from './slice-scorer.js';
 
 /** One paper chosen for a digest, with why it was chosen. */
 export interface DigestItem {
@@ -34,7 +34,7 @@ export interface Match {
 }
 
 // How a concept matched, in the reader's terms: "post-training", "LLM = large language model", "classification (from classifier)".
-function matched(m: ConceptMatch): string {
+function matched(m: MatchedConcept): string {
   const { concept, alt } = m;
   if (alt.kind === 'own' || alt.kind === 'variant') return concept.text;
   if (alt.kind === 'acronym') return `${concept.text} = ${alt.text}`;

@@ -30,6 +30,9 @@ interface IndexedPaper {
   length: number;
 }
 
+/** What a hit keeps of a concept match: which concept, by which alternative. */
+export type MatchedConcept = Pick<ConceptMatch, 'concept' | 'alt'>;
+
 /** How one concept matched one paper. */
 export interface ConceptMatch {
   concept: Concept;
@@ -48,7 +51,8 @@ export interface QueryHit {
   /** Share of the query's IDF mass the paper covers with the reader's words or their variants (0–1). */
   coverage: number;
   concepts: number;
-  matches: ConceptMatch[];
+  /** How each concept matched (positions are dropped once scored: a run keeps many hits). */
+  matches: MatchedConcept[];
   /** Surface words to highlight. */
   words: string[];
 }
@@ -134,7 +138,7 @@ export function createSliceIndex(papers: { pk: number; title: string; abstract: 
           covered += m.concept.idf * (SAME_CONCEPT.has(m.alt.kind) ? 1 : m.alt.weight);
         }
         const close = proximity(matches);
-        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: query.concepts.length, matches, words: highlightWords(d, matches, stats) });
+        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: query.concepts.length, matches: matches.map(({ concept, alt }) => ({ concept, alt })), words: highlightWords(d, matches, stats) });
       }
       return hits;
     },
