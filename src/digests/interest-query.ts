@@ -90,7 +90,8 @@ function units(text: string, stats: CorpusStats): Unit[] {
     out.push({ words: flat.slice(i, j).map((w) => w.word), quoted: flat[i]!.quoted });
     i = j;
   }
-  return out.filter((u) => u.quoted || u.words.length > 1 || !STOPWORDS.has(u.words[0]!));
+  // A unit of only stopwords ("about", or "don't" split at its apostrophe) says nothing about the topic.
+  return out.filter((u) => u.quoted || !u.words.every((w) => STOPWORDS.has(w)));
 }
 
 /** The two words the corpus writes this one as ("pretraining" → "pre training"), if it does. */

@@ -75,6 +75,11 @@ describe('words the reader did not type', () => {
     expect(lightStem('optimisation')).toBe(lightStem('optimization'));
   });
 
+  it('drops words that carry no topic, also when an apostrophe splits them ("don\'t", "it\'s")', () => {
+    const q = buildQuery("why don't huge overparameterized networks overfit? it's about papers on this", stats)!;
+    expect(q.concepts.map((c) => c.text)).toEqual(['huge', 'overparameterized', 'networks', 'overfit']);
+  });
+
   it('counts derivations only where the corpus uses them together, and below the reader\'s own word', () => {
     const q = buildQuery('optimizers', stats)!.concepts[0]!;
     for (const a of q.alts.filter((x) => x.kind !== 'own')) expect(a.weight).toBeLessThan(1);
