@@ -5,7 +5,7 @@ import { AppError, InputError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createServices, serve, type Services } from './main.js';
 import { applyFiles, ImportFormat, parseFiles } from './papers/import-service.js';
-import { runIngest } from './papers/ingest-service.js';
+import { runIngest, type SourceResult } from './papers/ingest-service.js';
 import { countPapers, searchPapers } from './papers/paper-repo.js';
 import { utcDate } from './papers/parsers/dates.js';
 import { collectStats } from './stats-service.js';
@@ -125,9 +125,10 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { date?: string; json?: boolean }) =>
       withServices(async (s) => {
-        const results = await runIngest(s.database, s.config, createLogger('info'), { now: new Date(), date: opts.date });
+        // Each source is reported as it finishes: on stdout, or on stderr with --json (stdout then carries only the per-source array).
+        const report = (r: SourceResult) => (opts.json ? err : out)(r.ok ? `${r.source}: ${r.fetched} fetched, ${r.inserted} new, ${r.updated} updated` : `${r.source}: FAILED ${r.error}`);
+        const results = await runIngest(s.database, s.config, createLogger(process.env.LOG_LEVEL ?? 'warn'), { now: new Date(), date: opts.date, onSource: report });
         if (opts.json) out(JSON.stringify(results));
-        else for (const r of results) out(r.ok ? `${r.source}: ${r.fetched} fetched, ${r.inserted} new, ${r.updated} updated` : `${r.source}: FAILED ${r.error}`);
         if (results.length && results.every((r) => !r.ok)) process.exitCode = 1;
       }),
     );
@@ -178,8 +179,10 @@ export function buildProgram(): Command {
         out(`subscribers: ${Object.entries(stats.subscribers).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         out(`digests: sent ${stats.digests.sent}, skipped ${stats.digests.skipped}, failed ${stats.digests.failed}`);
         for (const [name, st] of Object.entries(stats.sources)) {
-          out(`source ${name}: ${st.ok ? `ok, ${st.fetched} fetched` : `FAILED: ${st.lastError}`} (last run ${st.lastRunAt})`);
+          out(`source ${name}: ${st.ok ? `ok, ${st.fetched} fetched` : `FAILED: ${st.lastError}`} (last run ${st.lastRunAt}; last success ${st.lastOkAt ?? 'never'})`);
         }
+        const run = stats.lastDigestRun;
+        out(run ? `last digest run ${run.at}: ${run.due} due, sent ${run.sent}, skipped ${run.skipped} (nothing matched), failed ${run.failed}${run.inFlight ? `, ${run.inFlight} in flight` : ''}` : 'last digest run: none yet');
         const { relay } = stats;
         if (relay.lastError) out(`relay: ${relay.alert ? 'FAILING' : 'ok'}; last error ${relay.lastError.at} (${relay.lastError.source}): ${relay.lastError.reason}: ${relay.lastError.error}`);
       }),

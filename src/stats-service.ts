@@ -1,6 +1,22 @@
 import type { Database_ } from './db/client.js';
 import { sourceStatuses, type SourceStatus } from './papers/source-status.js';
 import { relayStatus, type RelayStatus } from './email/relay-status.js';
+import { recentRuns } from './admin/overview-queries.js';
+import { sourceHealth } from './admin/admin-queries.js';
+
+/** The newest digest run as the admin console's runs page counts it (digest_runs, kept by triggers on the ledger). */
+export interface LastDigestRun {
+  /** The run's `now`, which stamps every ledger row it wrote. */
+  at: string;
+  /** Readers the run wrote a ledger row for (claimed to send, or skipped). */
+  due: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  /** Claimed but neither sent nor failed yet (a run in progress, or one that was interrupted). */
+  inFlight: number;
+  finishedAt: string;
+}
 
 /** The `stats --json` shape of PRODUCT.md. */
 export interface Stats {
@@ -8,7 +24,9 @@ export interface Stats {
   subscribers: Record<string, number>;
   digests: { sent: number; skipped: number; failed: number };
   /** Last ingest outcome per source ("hf", "arxiv:cs.LG"), with the last error. */
-  sources: Record<string, SourceStatus>;
+  sources: Record<string, SourceStatus & { lastOkAt: string | null }>;
+  /** The newest digest run, or null before the first. */
+  lastDigestRun: LastDigestRun | null;
   /** The relay's last failure and success; `alert` while it is failing (a relay problem is never a bounce). */
   relay: RelayStatus;
 }
@@ -29,5 +47,12 @@ export function collectStats(database: Database_): Stats {
     n: number;
   }[])
     if (r.status !== 'sending') digests[r.status] = r.n;
-  return { papers, subscribers, digests, sources: sourceStatuses(database), relay: relayStatus(database) };
+  // When each source last succeeded comes from the same query as the admin console's sources page.
+  const lastOk = new Map(sourceHealth(database).map((h) => [h.source, h.lastOkAt]));
+  const sources = Object.fromEntries(Object.entries(sourceStatuses(database)).map(([k, v]) => [k, { ...v, lastOkAt: lastOk.get(k) ?? null }]));
+  const [run] = recentRuns(database, 1);
+  const lastDigestRun = run
+    ? { at: run.runAt, due: run.claimed + run.skipped, sent: run.sent, skipped: run.skipped, failed: run.failed, inFlight: run.inFlight, finishedAt: run.updatedAt }
+    : null;
+  return { papers, subscribers, digests, sources, lastDigestRun, relay: relayStatus(database) };
 }

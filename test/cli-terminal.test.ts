@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, listen, ROOT, runCli, tempDir } from './helpers.js';
 
 describe('the operator\'s terminal', () => {
   const { dir, cleanup } = tempDir();
@@ -26,5 +27,70 @@ describe('the operator\'s terminal', () => {
     const r = runCli(['digest', 'run', '--now', new Date(Date.now() + 86_400_000).toISOString()], env);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/skipped 1 \(nothing matched\)/);
+  });
+});
+
+/** The real CLI without blocking this process, so a fake feed served from here can answer it. */
+function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ingest and stats on the terminal', () => {
+  const { dir, cleanup } = tempDir();
+  let failCl = false;
+  let fake: Awaited<ReturnType<typeof listen>>;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    fake = await listen((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/api/daily_papers') res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(FIXTURES, 'hf-daily-2025-12-29.json')));
+      else if (failCl && url.search.includes('cs.CL')) res.writeHead(400).end('bad category');
+      else res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(readFileSync(join(FIXTURES, 'arxiv-query-cs.LG.xml')));
+    });
+    env = {
+      DATABASE_PATH: join(dir, 'p.db'), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123',
+      HF_API_URL: fake.url, ARXIV_API_URL: fake.url, ARXIV_CATEGORIES: 'cs.LG,cs.CL', FETCH_TIMEOUT_MS: '2000',
+    };
+  });
+  afterAll(async () => (await fake.close(), cleanup()));
+
+  it('ingest reports each source and category as it goes, and --json gives a per-source array with the reports on stderr', async () => {
+    const r = await runCliAsync(['ingest', '--date', '2025-12-29'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['hf:2025-12-29: 2 fetched, 2 new, 0 updated', 'arxiv:cs.LG: 2 fetched, 2 new, 0 updated', 'arxiv:cs.CL: 2 fetched, 0 new, 0 updated']);
+    failCl = true;
+    const j = await runCliAsync(['ingest', '--date', '2025-12-29', '--json'], env);
+    expect(j.code).toBe(0);
+    const rows = JSON.parse(j.stdout) as { source: string; ok: boolean; fetched: number; inserted: number; error?: string }[];
+    expect(rows.map((x) => [x.source, x.ok, x.fetched, x.inserted])).toEqual([['hf:2025-12-29', true, 2, 0], ['arxiv:cs.LG', true, 2, 0], ['arxiv:cs.CL', false, 0, 0]]);
+    expect(rows[2]!.error).toMatch(/400/);
+    expect(j.stderr).toMatch(/^hf:2025-12-29: 2 fetched, 0 new/m);
+    expect(j.stderr).toMatch(/^arxiv:cs\.CL: FAILED .*400/m);
+  });
+
+  it('stats shows when each source last succeeded (kept through a failure) and the last digest run', () => {
+    const before = JSON.parse(runCli(['stats', '--json'], env).stdout) as Record<string, any>;
+    expect(before.lastDigestRun).toBeNull();
+    expect(before.sources['arxiv:cs.CL']).toMatchObject({ ok: false, lastError: expect.stringMatching(/400/) });
+    // It failed on the second run; its last success is the first run, before the failure.
+    expect(before.sources['arxiv:cs.CL'].lastOkAt < before.sources['arxiv:cs.CL'].lastRunAt).toBe(true);
+    expect(before.sources['arxiv:cs.LG'].lastOkAt).toBe(before.sources['arxiv:cs.LG'].lastRunAt);
+    for (const k of ['papers', 'subscribers', 'digests', 'relay']) expect(before).toHaveProperty(k);
+
+    expect(runCli(['subscribers', 'add', 'quiet@example.org', '--keywords', 'zzqx', '--confirmed', '--hour', '0'], env).code).toBe(0);
+    const now = new Date(Date.now() + 86_400_000).toISOString();
+    expect(runCli(['digest', 'run', '--now', now], env).code).toBe(0);
+    const after = JSON.parse(runCli(['stats', '--json'], env).stdout) as Record<string, any>;
+    expect(after.lastDigestRun).toMatchObject({ at: now, due: 1, sent: 0, skipped: 1, failed: 0, inFlight: 0 });
+    const text = runCli(['stats'], env).stdout;
+    expect(text).toContain(`last digest run ${now}: 1 due, sent 0, skipped 1 (nothing matched), failed 0`);
+    expect(text).toMatch(/source arxiv:cs\.CL: FAILED: .*400.* \(last run \S+; last success 20\d\d-/);
   });
 });

@@ -25,6 +25,8 @@ export interface IngestOptions {
   retries?: number;
   backoffMs?: number;
   arxivIntervalMs?: number;
+  /** Called as each source (and arXiv category) finishes, so a terminal sees progress rather than one report at the end. */
+  onSource?: (result: SourceResult) => void;
 }
 
 /** Fetches every enabled source and stores what arrived. A failing source is logged and never touches stored papers. */
@@ -43,11 +45,13 @@ export async function runIngest(
       const papers = await fetch();
       const counts = upsertPapers(database, papers, at);
       results.push({ source, ok: true, fetched: papers.length, inserted: counts.inserted, updated: counts.updated });
+      opts.onSource?.(results.at(-1)!);
       log.info({ source, fetched: papers.length, inserted: counts.inserted, updated: counts.updated }, 'ingest source done');
       recordStatus(key, { fetched: papers.length });
     } catch (err) {
       const message = (err as Error).message;
       results.push({ source, ok: false, fetched: 0, inserted: 0, updated: 0, error: message });
+      opts.onSource?.(results.at(-1)!);
       log.error({ source, err: message }, 'ingest source failed');
       recordStatus(key, { fetched: 0, error: message });
       return err;
