@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TOPIC_SLUGS } from './topic-catalogue.js';
+import { unknownTopicMessage } from './topic-suggest.js';
 
 // Checked per signup; building a DateTimeFormat to test a name is slow.
 const knownZones = new Set<string>(Intl.supportedValuesOf('timeZone'));
@@ -44,7 +45,7 @@ export type Frequency = z.infer<typeof Frequency>;
 export const Preferences = z
   .strictObject({
     topics: z
-      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => `unknown topic "${String(i.input)}"` }))
+      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => unknownTopicMessage(String(i.input)) }))
       .max(TOPIC_SLUGS.length)
       .default([])
       .transform((t) => [...new Set(t)]),
