@@ -43,7 +43,8 @@ function compose(kind: string, s: Subscriber, links: Links, render: RenderEmail,
   }
   if (kind === 'manage') {
     if (s.status !== 'active' && s.status !== 'paused') return null;
-    return { to: s.email, subject: 'Your Paperboy subscription', ...render('manage', common) };
+    // Says only that different interests were asked for, never what they were: the requester typed them.
+    return { to: s.email, subject: 'Your Paperboy subscription', ...render('manage', { ...common, requested: Boolean(s.requestedPrefs) }) };
   }
   if (kind === 'silence') {
     // See silence-notes.ts: the reader's digests found nothing for a whole stretch.

@@ -45,6 +45,9 @@ function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => T
   }
 }
 
+/** The interest fields of a signup's request (what "Apply the interests you asked for" sets). */
+export type RequestedInterests = Pick<Preferences, 'topics' | 'keywords' | 'exclude' | 'seeds' | 'authors'>;
+
 /** What `requestConfirmation` did: mailed a confirmation, hit the daily cap, or refused (bounced). */
 export type ConfirmationRequest = 'mailed' | 'capped' | 'suppressed';
 
@@ -80,6 +83,15 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
     const updated = updateSubscriber(database, s.id, { status: 'pending', requestedPrefs: requested }, at);
     logConsent(database, s.id, event, ctx, at);
     return queueMail('confirm', updated, now) ? 'mailed' : 'capped';
+  }
+
+  /** The interests a signup asked for while this reader already got digests, if any wait on the row. */
+  function requestedInterests(s: Subscriber): RequestedInterests | null {
+    if ((s.status !== 'active' && s.status !== 'paused') || !s.requestedPrefs) return null;
+    const parsed = Preferences.safeParse(s.requestedPrefs);
+    if (!parsed.success) return null;
+    const { topics, keywords, exclude, seeds, authors } = parsed.data;
+    return { topics, keywords, exclude, seeds, authors };
   }
 
   /** Applies queued unsubscribes to the database; returns how many; throws SQLITE_BUSY when it is still locked. */
@@ -118,7 +130,8 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
   return {
     /**
      * A signup. The caller answers the same whatever happens here (no enumeration):
-     * new addresses get a confirmation email, active ones a manage email, pending
+     * new addresses get a confirmation email, active and paused ones a manage email
+     * (the interests asked for wait on the row until applied from the manage page), pending
      * and unsubscribed ones a confirmation (their stored preferences change only
      * when it is clicked), bounced ones nothing.
      */
@@ -131,7 +144,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
           logConsent(database, s.id, 'subscribe_requested', ctx, at);
           return queueMail('confirm', s, now);
         }
-        if (existing.status === 'active' || existing.status === 'paused') return queueMail('manage', existing, now);
+        if (existing.status === 'active' || existing.status === 'paused') {
+          // The request waits on the row; only the owner's click on the manage page applies it (anyone can type an address).
+          const updated = updateSubscriber(database, existing.id, { requestedPrefs: prefs }, at);
+          return queueMail('manage', updated, now);
+        }
         return requestConfirmation(existing, prefs, 'subscribe_requested', ctx, now) === 'mailed';
       });
       if (queued) kickOutbound();
@@ -178,6 +195,22 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       return tx(() => {
         const { subscriber } = links.resolve(database, token, 'manage', now);
         return updateSubscriber(database, subscriber.id, { ...prefs, requestedPrefs: null }, now.toISOString());
+      });
+    },
+
+    requestedInterests,
+
+    /**
+     * "Apply the interests you asked for" on the manage page: the waiting request's
+     * interests replace the stored ones; the schedule stays as the reader set it.
+     * Returns whether anything was applied (a second click, or no request, changes nothing).
+     */
+    applyRequested(token: string, now: Date): { subscriber: Subscriber; applied: boolean } {
+      return tx(() => {
+        const { subscriber } = links.resolve(database, token, 'manage', now);
+        const interests = requestedInterests(subscriber);
+        if (!interests) return { subscriber, applied: false };
+        return { subscriber: updateSubscriber(database, subscriber.id, { ...interests, requestedPrefs: null }, now.toISOString()), applied: true };
       });
     },
 

@@ -5,8 +5,8 @@ import { AppError } from '../errors.js';
 import { firstDelivery, formatDelivery } from './first-delivery.js';
 import { Preferences, fromForm } from '../subscribers/subscription-input.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
-import { describeInterestsUnquoted } from '../subscribers/topic-catalogue.js';
-import type { ConfirmationRequest } from '../subscribers/subscription-service.js';
+import { describeInterests, describeInterestsUnquoted } from '../subscribers/topic-catalogue.js';
+import type { ConfirmationRequest, RequestedInterests } from '../subscribers/subscription-service.js';
 import { formView } from './form-view.js';
 import type { RateLimits } from './rate-limits.js';
 import type { RouteDeps } from './routes.js';
@@ -32,6 +32,18 @@ const RESUBSCRIBE_NOTICE: Record<ConfirmationRequest | 'active', (email: string)
 const isOneClick = (req: Request) =>
   (req.body as Record<string, unknown> | undefined)?.['List-Unsubscribe'] === 'One-Click' || req.is('multipart/form-data') !== false;
 
+/** The manage page's summary of requested interests (this page is the owner's, so typed words may be shown, escaped). */
+function describeRequested(r: RequestedInterests | null) {
+  if (!r) return null;
+  const parts = [
+    r.topics.length || r.keywords.length ? describeInterests(r) : '',
+    r.exclude.length ? `excluding ${r.exclude.map((x) => `“${x}”`).join(', ')}` : '',
+    r.seeds.length ? `${r.seeds.length} ${r.seeds.length === 1 ? 'paper' : 'papers'} to follow` : '',
+    r.authors.length ? `authors ${r.authors.join(', ')}` : '',
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
 /**
  * Confirm, manage and unsubscribe pages. GET (and HEAD) only show a page,
  * because mail scanners follow every link; only POST acts.
@@ -55,6 +67,8 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       notice,
       silenceNotes: silenceNotesEnabled(deps.database, s.id),
       form: formView(values ?? s, issues),
+      // Interests a signup asked for while this address already got digests: shown, applied only by its button.
+      requested: describeRequested(subscriptions.requestedInterests(s)),
       // Papers the reader rated "more/less like this", each removable (issue 14).
       ratings: ratingsOf(deps.database, s.id).map((r) => ({ ...r, label: r.choice === 'more' ? 'More like this' : 'Less like this' })),
     });
@@ -92,6 +106,10 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     if (action === 'resubscribe') {
       const { subscriber, outcome } = subscriptions.resubscribe(token(req), 'manage', ctx, now);
       return void res.send(managePage(subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber.email)));
+    }
+    if (action === 'apply-requested') {
+      const { subscriber, applied } = subscriptions.applyRequested(token(req), now);
+      return void res.send(managePage(subscriber, applied ? 'The interests you asked for are now your interests.' : 'There were no requested interests to apply.'));
     }
     if (action === 'reset-links') {
       const s = subscriptions.resetLinks(token(req), now);
