@@ -147,7 +147,7 @@ describe('a failing ingest source is visible in stats', () => {
     expect(results[0]!.error).toContain('incorrect id format for abc');
     const stats = collectStats(db);
     expect(Object.keys(stats)).toEqual(expect.arrayContaining(['papers', 'subscribers', 'digests', 'sources']));
-    expect(stats.sources['arxiv:cs.LG']).toEqual({ ok: false, lastRunAt: NOW, fetched: 0, lastError: expect.stringContaining("Bad archive 'astroph'"), lastErrorAt: NOW });
+    expect(stats.sources['arxiv:cs.LG']).toEqual({ ok: false, lastRunAt: NOW, fetched: 0, lastError: expect.stringContaining("Bad archive 'astroph'"), lastErrorAt: NOW, lastOkAt: null });
     expect(stats.sources['arxiv:astroph']!.lastError).toContain('HTTP 400');
   });
 });
