@@ -87,7 +87,6 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   // Papers first seen after `now` belong to a later run (a run replayed with --now, a clock ahead of us).
   const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`).all(windowStart, now.toISOString()) as Row[];
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
-  const minPk = rows.length ? rows[0]!.pk : 0;
   const stats = corpusStats(database);
   const slice = createSliceIndex([...papers.values()], stats);
   const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
@@ -95,12 +94,10 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
   const similarCache = new Map<string, Map<number, number>>();
-  let vectorCache: { byPk: Map<number, Vector>; byTerm: Map<number, number[]>; byAuthor: Map<string, number[]>; shared: Uint8Array; stamp: Uint32Array; calls: number } | undefined;
+  let vectorCache: { byPk: Map<number, Vector>; byTerm: Map<number, number[]>; byAuthor: Map<string, number[]> } | undefined;
   const vectors = () => {
     if (vectorCache) return vectorCache;
-    // shared/stamp: per slice paper (by pk − the slice's first pk), how many probe words of the paper being compared it has.
-    const span = rows.length ? rows.at(-1)!.pk - minPk + 1 : 0;
-    vectorCache = { byPk: new Map(), byTerm: new Map(), byAuthor: new Map(), shared: new Uint8Array(span), stamp: new Uint32Array(span), calls: 0 };
+    vectorCache = { byPk: new Map(), byTerm: new Map(), byAuthor: new Map() };
     for (const p of papers.values()) {
       const v = paperVector(p, stats);
       vectorCache.byPk.set(p.pk, v);
@@ -146,18 +143,11 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
         .filter((i) => (v.byTerm.get(ids[i]!)?.length ?? 0) <= rareEnough)
         .sort((a, b) => w[b]! - w[a]!)
         .slice(0, SIMILAR_PROBE_WORDS);
-      // Counters per slice paper, valid only where stamped with this call's number: nothing to reset.
-      const call = ++v.calls;
-      const touched: number[] = [];
-      for (const i of heaviest) {
-        for (const pk of v.byTerm.get(ids[i]!) ?? []) {
-          const at = pk - minPk;
-          if (v.stamp[at] !== call) [v.stamp[at], v.shared[at]] = [call, 0];
-          if (++v.shared[at]! === 2) touched.push(pk);
-        }
-      }
+      const shared = new Map<number, number>();
+      for (const i of heaviest) for (const pk of v.byTerm.get(ids[i]!) ?? []) shared.set(pk, (shared.get(pk) ?? 0) + 1);
       const out = new Map<number, number>();
-      for (const pk of touched) {
+      for (const [pk, n] of shared) {
+        if (n < 2) continue;
         const sim = cosine(p.vector, v.byPk.get(pk)!);
         if (sim >= min) out.set(pk, sim);
       }

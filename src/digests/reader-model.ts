@@ -15,7 +15,11 @@ export interface Vector {
 export function paperVector(p: { title: string; abstract: string }, stats: CorpusStats): Vector {
   const tf = new Map<string, number>();
   for (const [text, w] of [[p.title, 2], [p.abstract, 1]] as const) {
-    for (const word of tokenize(text)) if (!STOPWORDS.has(word) && word.length > 1) tf.set(stem(word), (tf.get(stem(word)) ?? 0) + w);
+    for (const word of tokenize(text)) {
+      if (STOPWORDS.has(word) || word.length < 2) continue;
+      const s = stem(word);
+      tf.set(s, (tf.get(s) ?? 0) + w);
+    }
   }
   const terms = [...tf].map(([s, n]) => [stats.termId(s), Math.log1p(n) * stats.idf(stats.df(s))] as const).sort((a, b) => a[0] - b[0]);
   const norm = Math.sqrt(terms.reduce((sum, [, x]) => sum + x * x, 0)) || 1;

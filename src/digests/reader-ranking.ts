@@ -55,22 +55,20 @@ export const emptySignals = (s: ReaderSignals) => !s.liked.length && !s.disliked
 
 const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)}…` : title}’`;
 
-/** The nearest of some papers to a vector, by cosine. */
-function nearestOf(papers: SignalPaper[]): (v: Vector) => { paper: SignalPaper; sim: number } | null {
-  return (v) => {
-    let best: { paper: SignalPaper; sim: number } | null = null;
-    for (const paper of papers) {
-      const sim = cosine(v, paper.vector);
-      if (!best || sim > best.sim) best = { paper, sim };
-    }
-    return best;
-  };
+/** The nearest of some papers to a vector, by cosine (null when there are none). */
+function nearest(v: Vector, papers: SignalPaper[]): { paper: SignalPaper; sim: number } | null {
+  let best: { paper: SignalPaper; sim: number } | null = null;
+  for (const paper of papers) {
+    const sim = cosine(v, paper.vector);
+    if (!best || sim > best.sim) best = { paper, sim };
+  }
+  return best;
 }
 
 /** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
 export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean, limit: number): Candidate[] {
   // Only a digest's worth of papers can go: each seed or liked paper proposes its `limit` nearest.
-  const nearest = (p: SignalPaper, min: number) => [...index.similar(p, min)].sort((a, b) => b[1] - a[1]).slice(0, limit);
+  const closestInSlice = (p: SignalPaper, min: number) => [...index.similar(p, min)].sort((a, b) => b[1] - a[1]).slice(0, limit);
   const liked = signals.liked.slice(-FEEDBACK.memory);
   const disliked = signals.disliked.slice(-FEEDBACK.memory);
   // A seed paper is one the reader already knows: it is never sent to them.
@@ -95,24 +93,23 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     }
   }
   for (const seed of signals.seeds) {
-    for (const [pk, sim] of nearest(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
+    for (const [pk, sim] of closestInSlice(seed, FEEDBACK.admitSeed)) add(pk, Math.min(1, FEEDBACK.seedRel + sim), `similar to ${quote(seed.title)} that you follow`);
   }
   const becauseLiked = new Set<number>();
   if (liked.length >= FEEDBACK.minLikes) {
     for (const p of liked) {
-      for (const [pk, sim] of nearest(p, FEEDBACK.admitLiked)) {
+      for (const [pk, sim] of closestInSlice(p, FEEDBACK.admitLiked)) {
         if (byPk.has(pk)) continue;
         add(pk, Math.min(1, sim), `because you liked ${quote(p.title)}`);
         becauseLiked.add(pk);
       }
     }
   }
-  const [nearestLiked, nearestDisliked] = [nearestOf(liked), nearestOf(disliked)];
   const out: Candidate[] = [];
   for (const c of byPk.values()) {
     const v = index.vector(c.pk)!;
-    const up = nearestLiked(v);
-    const down = nearestDisliked(v);
+    const up = nearest(v, liked);
+    const down = nearest(v, disliked);
     const [u, d] = [up?.sim ?? 0, down?.sim ?? 0];
     // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
     const keep = followed.has(c.pk);

@@ -29,13 +29,24 @@ export function ratingsOf(database: Database_, subscriberId: number): { paperId:
     .all(subscriberId) as { paperId: string; title: string; choice: FeedbackChoice; ratedAt: string }[];
 }
 
+/** A stored paper by its id (what a feedback link or a rating names). */
+export function paperById(database: Database_, id: string): { pk: number; title: string; abstract: string } | undefined {
+  return database.sqlite.prepare('SELECT pk, title, abstract FROM papers WHERE id = ?').get(id) as { pk: number; title: string; abstract: string } | undefined;
+}
+
+/** A reader's current rating of a paper, if any. */
+export function ratingOf(database: Database_, subscriberId: number, paperPk: number): FeedbackChoice | undefined {
+  const row = database.sqlite.prepare('SELECT choice FROM paper_feedback WHERE subscriber_id = ? AND paper_pk = ?').get(subscriberId, paperPk) as { choice: FeedbackChoice } | undefined;
+  return row?.choice;
+}
+
 /** The paper a seed names (arXiv id or arXiv/Hugging Face link, else a title), if it is stored. */
 export function resolveSeed(database: Database_, ref: string): { pk: number; title: string; abstract: string } | undefined {
   const id = parseArxivId(ref.replace(/^https?:\/\/huggingface\.co\/papers\//i, ''));
-  const row = id
-    ? database.sqlite.prepare('SELECT pk, title, abstract FROM papers WHERE id = ?').get(id)
-    : database.sqlite.prepare('SELECT pk, title, abstract FROM papers WHERE title_key = ? ORDER BY pk LIMIT 1').get(titleKey(ref));
-  return row as { pk: number; title: string; abstract: string } | undefined;
+  if (id) return paperById(database, id);
+  return database.sqlite.prepare('SELECT pk, title, abstract FROM papers WHERE title_key = ? ORDER BY pk LIMIT 1').get(titleKey(ref)) as
+    | { pk: number; title: string; abstract: string }
+    | undefined;
 }
 
 /** Loads readers' signals for a run; paper vectors are computed once per run. */

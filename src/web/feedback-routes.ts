@@ -1,6 +1,6 @@
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
-import { clearFeedback, recordFeedback } from '../digests/reader-signals.js';
+import { clearFeedback, paperById, ratingOf, recordFeedback } from '../digests/reader-signals.js';
 import { AppError } from '../errors.js';
 import type { RateLimits } from './rate-limits.js';
 import type { RouteDeps } from './routes.js';
@@ -18,20 +18,18 @@ export function registerFeedbackRoutes(app: Express, deps: RouteDeps, limits: Ra
 
   const resolve = (req: Request) => {
     const { subscriber, extra } = links.resolve(database, String(req.params.token ?? ''), 'feedback', new Date());
-    const paper = database.sqlite.prepare('SELECT pk, title FROM papers WHERE id = ?').get(extra) as { pk: number; title: string } | undefined;
+    const paper = paperById(database, extra);
     if (!paper) throw new AppError('not_found', 'This paper is no longer in Paperboy.');
     if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') throw new AppError('invalid_token', 'This subscription has ended, so there is nothing to rate any more.');
     return { subscriber, paper };
   };
-  const current = (subscriberId: number, pk: number) =>
-    (database.sqlite.prepare('SELECT choice FROM paper_feedback WHERE subscriber_id = ? AND paper_pk = ?').get(subscriberId, pk) as { choice: string } | undefined)?.choice;
   const page = (res: Response, data: Record<string, unknown>) =>
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer').send(render('feedback', { title: 'Papers like this', ...data }));
 
   app.get('/feedback/:token', limits.tokens, (req, res) => {
     const { subscriber, paper } = resolve(req);
     const preselected = Choice.safeParse(req.query.choice);
-    page(res, { paperTitle: paper.title, preselected: preselected.success ? preselected.data : 'more', current: current(subscriber.id, paper.pk) });
+    page(res, { paperTitle: paper.title, preselected: preselected.success ? preselected.data : 'more', current: ratingOf(database, subscriber.id, paper.pk) });
   });
 
   app.post('/feedback/:token', limits.tokens, (req, res) => {

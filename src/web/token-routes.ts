@@ -1,5 +1,5 @@
 import type { Express, Request, Response } from 'express';
-import { clearFeedback, ratingsOf } from '../digests/reader-signals.js';
+import { clearFeedback, paperById, ratingsOf } from '../digests/reader-signals.js';
 import { setSilenceNotes, silenceNotesEnabled } from '../email/silence-notes.js';
 import { AppError } from '../errors.js';
 import { firstDelivery, formatDelivery } from './first-delivery.js';
@@ -117,7 +117,7 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     }
     if (action === 'forget-rating') {
       const s = subscriptions.forManage(token(req), now);
-      const paper = deps.database.sqlite.prepare('SELECT pk FROM papers WHERE id = ?').get(String(body.paper ?? '')) as { pk: number } | undefined;
+      const paper = paperById(deps.database, String(body.paper ?? ''));
       if (paper) clearFeedback(deps.database, s.id, paper.pk);
       return void res.send(managePage(s, 'Rating removed.'));
     }
