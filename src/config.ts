@@ -56,6 +56,9 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: httpUrl.optional(),
   DATABASE_PATH: z.string().min(1).default('./data/paperboy.db'),
+  /** PostgreSQL instead of the SQLite file: postgres://user:password@host:port/database */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/i, 'must be a postgres:// URL').optional(),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
@@ -137,6 +140,9 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
     host: e.HOST,
     publicUrl,
     databasePath: e.DATABASE_PATH,
+    /** Where the data lives: the PostgreSQL URL when set, else the SQLite file. */
+    database: e.DATABASE_URL ?? e.DATABASE_PATH,
+    dbPoolSize: e.DB_POOL_SIZE,
     busyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
     smtp: Object.freeze({
       url: e.SMTP_URL,

@@ -19,19 +19,48 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A migrated SQLite database in a temp file (real file: WAL and two connections work). */
-export function tempDatabase(): Database_ & { path: string; cleanup: () => void } {
+/**
+ * The PostgreSQL server of the suite's PostgreSQL pass (`.ci/run` starts a
+ * throwaway one and sets PAPERBOY_TEST_PG_URL); unset, the suite runs on SQLite.
+ */
+export const TEST_PG_URL = process.env.PAPERBOY_TEST_PG_URL;
+export const onPostgres = Boolean(TEST_PG_URL);
+let pgCount = 0;
+
+/**
+ * Environment naming a fresh migrated database for a CLI run or an app under
+ * test: a SQLite file in `dir`, or, in the PostgreSQL pass, a new database
+ * copied from the migrated template made by test/global-setup.ts.
+ */
+export async function databaseEnv(dir: string, name = 'paperboy'): Promise<Record<string, string>> {
+  if (!TEST_PG_URL) return { DATABASE_PATH: join(dir, `${name}.db`) };
+  const { default: pg } = await import('pg');
+  const db = `pb_${process.pid}_${++pgCount}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${db} TEMPLATE ${PG_TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${db}`;
+  return { DATABASE_URL: url.toString() };
+}
+export const PG_TEMPLATE = 'paperboy_template';
+
+/** A migrated database (a SQLite temp file, or a fresh PostgreSQL database in the PostgreSQL pass). */
+export async function tempDatabase(): Promise<Database_ & { env: Record<string, string>; cleanup: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
-  const path = join(dir, 'paperboy.db');
-  const database = openDatabase(path);
-  return {
-    ...database,
-    path,
-    cleanup: () => {
-      database.sqlite.close();
+  const env = await databaseEnv(dir);
+  const database = await openDatabase(env.DATABASE_URL ?? env.DATABASE_PATH!, { poolSize: 4 });
+  return Object.assign(database, {
+    env,
+    cleanup: async () => {
+      await database.close();
       cleanup();
     },
-  };
+  });
 }
 
 /** An HTTP server on 127.0.0.1 and a port chosen at run time. */
@@ -132,7 +161,7 @@ export async function startPaperboy(env: Record<string, string> = {}) {
   const { dir, cleanup } = tempDir();
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_PATH: join(dir, 'paperboy.db'),
+    ...(await databaseEnv(dir)),
     OUTBOX_DIR: join(dir, 'outbox'),
     SECRET: 'test-secret-test-secret-test-secret-0123',
     LOG_LEVEL: 'silent',
@@ -147,7 +176,7 @@ export async function startPaperboy(env: Record<string, string> = {}) {
     async stop() {
       await http.close();
       await services.outbound.run();
-      services.close();
+      await services.close();
       cleanup();
     },
   };

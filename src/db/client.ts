@@ -2,32 +2,61 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import * as schema from './schema.js';
+import type pg from 'pg';
+import { createPool, postgresSql, sqliteSql, type Sql } from './sql.js';
 
 export type Sqlite = Database.Database;
-export type Db = BetterSQLite3Database<typeof schema>;
-export interface Database_ {
-  sqlite: Sqlite;
-  db: Db;
-}
-
-const statements = new WeakMap<Database_, Map<string, unknown>>();
 
 /**
- * A query built and prepared once per database. A plain drizzle query is
- * rebuilt and re-prepared on every call, which is most of the cost of the hot
- * paths (a signup, a token lookup); use this for those.
+ * The database the services use: the shared SQL interface, plus the raw
+ * better-sqlite3 handle on SQLite (backups, pragmas; null on PostgreSQL).
  */
-export function preparedOnce<T>(database: Database_, key: string, build: (db: Db) => T): T {
-  let cache = statements.get(database);
-  if (!cache) statements.set(database, (cache = new Map()));
-  let query = cache.get(key) as T | undefined;
-  if (query === undefined) cache.set(key, (query = build(database.db)));
-  return query;
+export interface Database_ extends Sql {
+  readonly sqlite: Sqlite | null;
+  readonly pool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+/** True for a postgres:// (or postgresql://) URL rather than a SQLite path. */
+export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//i.test(location);
+
+/**
+ * Opens the database at `location`: a SQLite file path (created if needed, with
+ * the pragmas Paperboy relies on) or a postgres:// URL; applies pending
+ * migrations unless told not to.
+ */
+export async function openDatabase(
+  location: string,
+  options: { migrate?: boolean; busyTimeoutMs?: number; poolSize?: number } = {},
+): Promise<Database_> {
+  if (isPostgresUrl(location)) {
+    const pool = createPool(location, options.poolSize);
+    try {
+      if (options.migrate !== false) await migratePostgres(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return { ...postgresSql(pool), sqlite: null, pool, close: () => pool.end() };
+  }
+  const sqlite = openSqlite(location, options);
+  return { ...sqliteSql(sqlite), sqlite, pool: null, close: async () => void sqlite.close() };
+}
+
+/** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
+export function openSqlite(path: string, options: { migrate?: boolean; busyTimeoutMs?: number } = {}): Sqlite {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  if (options.migrate !== false) migrate(sqlite);
+  return sqlite;
 }
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/postgres/', import.meta.url));
 
 /** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
 export function openDatabase(path: string, options: { migrate?: boolean; busyTimeoutMs?: number } = {}): Database_ {
@@ -80,6 +109,39 @@ export function migrate(sqlite: Sqlite, dir = MIGRATIONS_DIR): string[] {
     } finally {
       if (fkOff) sqlite.pragma('foreign_keys = ON');
     }
+  }
+  return applied;
+}
+
+/**
+ * Applies pending PostgreSQL migrations (migrations/postgres), each in its own
+ * transaction, under an advisory lock so nodes starting together apply each once.
+ */
+export async function migratePostgres(pool: pg.Pool, dir = PG_MIGRATIONS_DIR): Promise<string[]> {
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('paperboy:migrate'))");
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const m of listMigrations(dir)) {
+      if (done.has(m.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
+      }
+      applied.push(m.name);
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtext('paperboy:migrate'))").catch(() => undefined);
+    client.release();
   }
   return applied;
 }
