@@ -1,9 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
-import { migrate, openDatabase } from './db/client.js';
-import { AppError, InputError } from './errors.js';
+import { migrate, migratePostgres, openDatabase } from './db/client.js';
+import { AppError, InputError, isDatabaseBusy } from './errors.js';
 import { createLogger } from './logger.js';
-import { createServices, serve, type Services } from './main.js';
+import { createServices, serve, work, type Services } from './main.js';
 import { applyFiles, ImportFormat, parseFiles } from './papers/import-service.js';
 import { runIngest, type SourceResult } from './papers/ingest-service.js';
 import { countPapers, searchPapers } from './papers/paper-repo.js';
@@ -56,7 +56,7 @@ async function withServices<T>(fn: (s: Services) => T | Promise<T>): Promise<T> 
   try {
     return await fn(s);
   } finally {
-    s.close();
+    await s.close();
   }
 }
 
@@ -74,14 +74,22 @@ export function buildProgram(): Command {
     .action(async () => serve(loadConfig()));
 
   program
+    .command('worker')
+    .description('run the scheduled jobs without the web server (digests, mail and webhook queues, ingest); several may run at once')
+    .action(async () => work(loadConfig()));
+
+  program
     .command('migrate')
     .description('apply pending database migrations')
-    .action(() => {
+    .action(async () => {
       const config = loadConfig();
-      const { sqlite } = openDatabase(config.databasePath, { migrate: false });
-      const applied = migrate(sqlite);
-      sqlite.close();
-      out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      const database = await openDatabase(config.database, { migrate: false });
+      try {
+        const applied = database.sqlite ? migrate(database.sqlite) : await migratePostgres(database.pool!);
+        out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await database.close();
+      }
     });
 
   program
@@ -96,17 +104,17 @@ export function buildProgram(): Command {
     .option('--as-of <date>', 'reference date for yearless listing dates (default: today)', isoDay)
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], opts: { format?: ImportFormat; asOf?: string; json?: boolean }) =>
-      withServices((s) => {
+      withServices(async (s) => {
         const now = new Date();
         const parsed = parseFiles(files, opts.format, opts.asOf ?? utcDate(now));
         const bar = progressBar('importing', parsed.length);
-        const results = applyFiles(s.database, parsed, now).map((r) => (bar.increment(), r));
+        const results = (await applyFiles(s.database, parsed, now)).map((r) => (bar.increment(), r));
         bar.stop();
         const total = results.reduce(
           (t, r) => ({ read: t.read + r.read, inserted: t.inserted + r.inserted, updated: t.updated + r.updated, unchanged: t.unchanged + r.unchanged, incomplete: t.incomplete + r.incomplete }),
           { read: 0, inserted: 0, updated: 0, unchanged: 0, incomplete: 0 },
         );
-        const stored = countPapers(s.database);
+        const stored = await countPapers(s.database);
         if (opts.json) {
           out(JSON.stringify({ files: results.map(({ papers: _p, ...r }) => r), ...total, papers: stored }));
           return;
@@ -141,8 +149,8 @@ export function buildProgram(): Command {
     .option('--json', 'print paper records as JSON')
     .option('--limit <n>', 'maximum results', positiveInt, 10)
     .action((query: string, opts: { json?: boolean; limit: number }) =>
-      withServices((s) => {
-        const found = searchPapers(s.database, query, opts.limit);
+      withServices(async (s) => {
+        const found = await searchPapers(s.database, query, opts.limit);
         if (opts.json) return out(JSON.stringify(found, null, 2));
         if (!found.length) return out('no papers match');
         found.forEach((p, i) => {
@@ -172,8 +180,8 @@ export function buildProgram(): Command {
     .description('counts of papers, subscribers and digests')
     .option('--json', 'print as JSON')
     .action((opts: { json?: boolean }) =>
-      withServices((s) => {
-        const stats = collectStats(s.database);
+      withServices(async (s) => {
+        const stats = await collectStats(s.database);
         if (opts.json) return out(JSON.stringify(stats));
         out(`papers: ${stats.papers}`);
         out(`subscribers: ${Object.entries(stats.subscribers).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -217,7 +225,7 @@ function registerSubscriberCommands(program: Command): void {
         if (!parsedEmail.success) throw new UsageError(`email: ${parsedEmail.error.issues[0]!.message}`);
         const prefs = Preferences.safeParse(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
         if (!prefs.success) throw new AppError('validation', 'Invalid subscriber.', fieldIssues(prefs.error));
-        const sub = addSubscriber(s.database, parsedEmail.data, prefs.data, Boolean(confirmed), new Date());
+        const sub = await addSubscriber(s.database, parsedEmail.data, prefs.data, Boolean(confirmed), new Date());
         await s.outbound.run();
         out(`${sub.email}: ${sub.status}${sub.status === 'pending' ? ' (confirmation email queued)' : ''}`);
       }),
@@ -228,9 +236,9 @@ function registerSubscriberCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .option('--status <status>', 'only this status')
     .action((opts: { json?: boolean; status?: string }) =>
-      withServices((s) => {
+      withServices(async (s) => {
         if (opts.status && !STATUSES.includes(opts.status)) throw new UsageError(`--status: unknown status "${opts.status}"; one of ${STATUSES.join(', ')}`);
-        const all = listSubscribers(s.database).filter((x) => !opts.status || x.status === opts.status);
+        const all = (await listSubscribers(s.database)).filter((x) => !opts.status || x.status === opts.status);
         if (opts.json) return out(JSON.stringify(all.map(publicSubscriber)));
         for (const x of all) out(`${x.email}\t${x.status}\t${x.frequency}${x.frequency === 'weekly' ? `/${x.weekday}` : ''} ${String(x.hour).padStart(2, '0')}:00 ${x.timezone}\t${[...x.topics, ...x.keywords.map((k) => `"${k}"`)].join(', ')}`);
         if (!all.length) err('no subscribers');
@@ -241,9 +249,9 @@ function registerSubscriberCommands(program: Command): void {
     .description('delete a subscriber and all their data')
     .argument('<email>')
     .action((email: string) =>
-      withServices((s) => {
+      withServices(async (s) => {
         // Everything goes; a bounced address stays on the suppression list as a hash only (src/privacy/reader-data.ts).
-        if (!eraseByEmail(s.database, email.trim().toLowerCase(), new Date())) throw new UsageError(`${email}: no such subscriber`);
+        if (!(await eraseByEmail(s.database, email.trim().toLowerCase(), new Date()))) throw new UsageError(`${email}: no such subscriber`);
         out(`${email}: removed`);
       }),
     );
@@ -262,7 +270,7 @@ function registerSubscriberCommands(program: Command): void {
           throw new InputError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code})`);
         }
         const rows = parseSubscriberCsv(text, file);
-        const counts = importSubscribers(s.database, rows, { confirmed: Boolean(opts.confirmed), overrideSuppression: Boolean(opts.overrideSuppression) }, new Date());
+        const counts = await importSubscribers(s.database, rows, { confirmed: Boolean(opts.confirmed), overrideSuppression: Boolean(opts.overrideSuppression) }, new Date());
         const bar = progressBar('sending confirmations', counts.confirmationsQueued);
         await s.outbound.run();
         bar.stop();
@@ -277,10 +285,10 @@ function registerSubscriberCommands(program: Command): void {
     .option('--email <address>', 'one reader: their subscription, consent log, deliveries, mail and suppression (needs --json)')
     .option('--json', 'with --email: print as JSON')
     .action((opts: { email?: string; json?: boolean }) =>
-      withServices((s) => {
-        if (!opts.email) return void process.stdout.write(toSubscriberCsv(listSubscribers(s.database)));
+      withServices(async (s) => {
+        if (!opts.email) return void process.stdout.write(toSubscriberCsv(await listSubscribers(s.database)));
         if (!opts.json) throw new UsageError('--email: add --json (a reader\'s data is a JSON document)');
-        const data = exportByEmail(s.database, opts.email, new Date());
+        const data = await exportByEmail(s.database, opts.email, new Date());
         if (!data) throw new UsageError(`${opts.email}: no such subscriber`);
         out(JSON.stringify(data));
       }),
@@ -298,9 +306,9 @@ function registerDigestCommands(program: Command): void {
     .option('--since <iso>', 'consider papers first seen after this time', isoInstant)
     .option('--now <iso>', 'pretend it is this time', isoInstant)
     .action((email: string, opts: { json?: boolean; limit?: number; since?: string; now?: string }) =>
-      withServices((s) => {
+      withServices(async (s) => {
         const now = opts.now ? new Date(opts.now) : new Date();
-        const { since, papers } = previewDigest(s.database, email, { now, since: opts.since, limit: opts.limit, lookbackDays: s.config.lookbackDays });
+        const { since, papers } = await previewDigest(s.database, email, { now, since: opts.since, limit: opts.limit, lookbackDays: s.config.lookbackDays });
         if (opts.json) return out(JSON.stringify({ papers: papers.map(({ id, title, score, why }) => ({ id, title, score, why })) }, null, 2));
         err(`papers first seen after ${since}`);
         if (!papers.length) return out('nothing matches: no digest would be sent');
@@ -350,7 +358,7 @@ export async function runCli(argv: string[]): Promise<void> {
     } else if (e instanceof InputError || e instanceof UsageError || e instanceof ConfigError) {
       err(`paperboy: ${e.message}`);
       process.exitCode = 2;
-    } else if (/^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code))) {
+    } else if (isDatabaseBusy(e)) {
       // Another import or a digest run held the write lock past the busy timeout.
       err('paperboy: the database is busy (another process is writing to it); retry in a moment (what was already written stays, and a re-run leaves it unchanged)');
       process.exitCode = 1;

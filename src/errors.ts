@@ -62,7 +62,8 @@ export function validationError(err: ZodError): AppError {
 /** Whether an error is SQLite's "database is locked/busy": another connection held the write lock past the busy timeout. */
 export function isDatabaseBusy(err: unknown): boolean {
   const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+  // SQLite: busy/locked. PostgreSQL: serialization failure, deadlock, lock not available.
+  return typeof code === 'string' && (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code) || code === '40001' || code === '40P01' || code === '55P03');
 }
 
 /** Seconds a client is asked to wait when the database is busy. */

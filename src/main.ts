@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database_ } from './db/client.js';
+import { withJobLease } from './db/job-lease.js';
 import { createLogger, type Logger } from './logger.js';
 import { runIngest } from './papers/ingest-service.js';
 import { loadSampleIfEmpty } from './papers/sample-corpus.js';
@@ -40,26 +41,26 @@ export interface Services {
   digest: DigestContext;
   /** Runs every digest due at `opts.now`. */
   runDigests: (opts: RunOptions) => Promise<RunSummary>;
-  close: () => void;
+  close: () => Promise<void>;
 }
 
 /** Reads SECRET, or in development a generated one kept in the database so links survive restarts. */
-export function resolveSecret(config: Config, database: Database_, log: Logger): string {
+export async function resolveSecret(config: Config, database: Database_, log: Logger): Promise<string> {
   if (config.secret) return config.secret;
-  const get = database.sqlite.prepare("SELECT value FROM settings WHERE key = 'dev_secret'");
-  const existing = get.get() as { value: string } | undefined;
+  const get = () => database.get<{ value: string }>("SELECT value FROM settings WHERE key = 'dev_secret'");
+  const existing = await get();
   if (existing) return existing.value;
   const value = randomBytes(32).toString('hex');
-  database.sqlite.prepare("INSERT OR IGNORE INTO settings (key, value) VALUES ('dev_secret', ?)").run(value);
+  await database.run("INSERT INTO settings (key, value) VALUES ('dev_secret', ?) ON CONFLICT DO NOTHING", [value]);
   log.warn('SECRET is not set: using a generated development secret stored in the database');
-  return (get.get() as { value: string }).value;
+  return (await get())!.value;
 }
 
 /** Opens the database (running migrations), compiles templates and builds the services. SMTP connects lazily. */
 export async function createServices(config: Config, log = createLogger(config.logLevel)): Promise<Services> {
-  const database = openDatabase(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs });
-  const secret = resolveSecret(config, database, log);
-  syncWebhookEndpoints(database, config.webhooks.urls, config.webhooks.secret);
+  const database = await openDatabase(config.database, { busyTimeoutMs: config.busyTimeoutMs, poolSize: config.dbPoolSize });
+  const secret = await resolveSecret(config, database, log);
+  await syncWebhookEndpoints(database, config.webhooks.urls, config.webhooks.secret);
   const renderEmail = await compileEmailTemplates();
   const mailer = createMailer(config);
   const links = createLinks(secret, config.publicUrl);
@@ -77,9 +78,9 @@ export async function createServices(config: Config, log = createLogger(config.l
     // In a worker thread: matching, rendering and the ledger on one core, SMTP on this one.
     // Four messages per pool connection in flight cover the worker's pauses to claim a chunk.
     runDigests: (opts) => runDigestsInWorker(config, secret, mailer, renderEmail.mjmlOutput, { concurrency: config.smtp.poolSize * 4, ...opts }),
-    close: () => {
+    close: async () => {
       mailer.close();
-      database.sqlite.close();
+      await database.close();
     },
   };
 }
@@ -97,11 +98,34 @@ export function appFor(s: Services) {
 
 /** On a first start with no papers: try the sources once, and fall back to the shipped sample corpus. */
 async function seedIfEmpty(s: Services): Promise<void> {
-  const count = s.database.sqlite.prepare('SELECT count(*) AS n FROM papers').get() as { n: number };
-  if (count.n > 0) return;
+  const any = await s.database.get('SELECT 1 AS one FROM papers LIMIT 1');
+  if (any) return;
   await runIngest(s.database, s.config, s.log, { now: new Date(), retries: 0, arxivIntervalMs: 0 });
-  const loaded = s.config.demoCorpus ? loadSampleIfEmpty(s.database, new Date()) : null;
+  const loaded = s.config.demoCorpus ? await loadSampleIfEmpty(s.database, new Date()) : null;
   if (loaded) s.log.info({ papers: loaded.inserted }, 'no source reachable: loaded the sample corpus');
+}
+
+/**
+ * The periodic jobs of a node. Ingest, silence notes and (on `serve` nodes) the
+ * digest tick hold a lease in the database while they run, so on several nodes
+ * each tick runs once. Mail and webhook queues are claimed row by row and run
+ * everywhere. `paperboy worker` processes share each digest tick through the
+ * ledger's claims instead (`shareDigests`).
+ */
+export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boolean }): Job[] {
+  const once = (name: string, fn: () => Promise<unknown>) => async () => {
+    const r = await withJobLease(s.database, name, fn);
+    if (!r.ran) s.log.info({ job: name }, 'another node is running this job; skipping this tick');
+  };
+  const digests = () => s.runDigests({ now: new Date() });
+  return [
+    { name: 'ingest', cron: s.config.cron.ingest, run: once('ingest', () => runIngest(s.database, s.config, s.log, { now: new Date() })) },
+    { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
+    { name: 'webhooks', cron: '* * * * *', run: () => s.webhooks.run() },
+    { name: 'digests', cron: s.config.cron.digest, run: shareDigests ? digests : once('digests', digests) },
+    // Daily: readers whose digests found nothing for a whole stretch get one note (issue 15).
+    { name: 'silence-notes', cron: '23 7 * * *', run: once('silence-notes', async () => ((await queueSilenceNotes(s.database, new Date())) ? s.outbound.run() : 0)) },
+  ];
 }
 
 /** `paperboy serve`: HTTP server, scheduler, graceful shutdown on SIGTERM/SIGINT. */
@@ -117,15 +141,7 @@ export async function serve(config: Config): Promise<void> {
   s.outbound.kick();
   const seeding = seedIfEmpty(s).catch((err) => s.log.error({ err }, 'first-start seeding failed'));
 
-  const jobs: Job[] = [
-    { name: 'ingest', cron: config.cron.ingest, run: () => runIngest(s.database, config, s.log, { now: new Date() }) },
-    { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
-    { name: 'webhooks', cron: '* * * * *', run: () => s.webhooks.run() },
-    { name: 'digests', cron: config.cron.digest, run: () => s.runDigests({ now: new Date() }) },
-    // Daily: readers whose digests found nothing for a whole stretch get one note (issue 15).
-    { name: 'silence-notes', cron: '23 7 * * *', run: async () => (queueSilenceNotes(s.database, new Date()) ? s.outbound.run() : 0) },
-  ];
-  const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
+  const scheduler = config.cron.enabled ? startScheduler(scheduledJobs(s, { shareDigests: false }), s.log) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -137,8 +153,32 @@ export async function serve(config: Config): Promise<void> {
     await scheduler?.stop();
     await seeding;
     await s.outbound.run().catch(() => undefined);
-    s.close();
+    await s.close();
     s.log.info('bye');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * `paperboy worker`: the jobs without the web server, for nodes that only send.
+ * Several workers share each digest tick through the ledger's claims; mail and
+ * webhook queues are claimed row by row; ingest runs on one node per tick.
+ */
+export async function work(config: Config): Promise<void> {
+  assertCron(config.cron.ingest, 'INGEST_CRON');
+  assertCron(config.cron.digest, 'DIGEST_CRON');
+  const s = await createServices(config);
+  const scheduler = startScheduler(scheduledJobs(s, { shareDigests: true }), s.log);
+  s.log.info({ mail: s.mailer.kind }, 'paperboy worker is running');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    s.log.info({ signal }, 'shutting down');
+    await scheduler.stop();
+    await s.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

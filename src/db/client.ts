@@ -58,18 +58,6 @@ export function openSqlite(path: string, options: { migrate?: boolean; busyTimeo
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/postgres/', import.meta.url));
 
-/** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
-export function openDatabase(path: string, options: { migrate?: boolean; busyTimeoutMs?: number } = {}): Database_ {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  if (options.migrate !== false) migrate(sqlite);
-  return { sqlite, db: drizzle(sqlite, { schema }) };
-}
-
 /** The numbered .sql files in migrations/, in order. */
 export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: string; sql: string }[] {
   return readdirSync(dir)

@@ -1,16 +1,24 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import type { Sql } from '../db/sql.js';
+import { DatabaseRateStore } from './rate-limit-store.js';
 import type { RenderPage } from './views.js';
 
 const pass: RequestHandler = (_req, _res, next) => next();
 
-/** Per-IP limits: signups are scarce, token pages generous. */
-export function rateLimits({ rateLimited, render }: { rateLimited: boolean; render: RenderPage }) {
-  const make = (windowMs: number, limit: number): RequestHandler =>
+/**
+ * Per-IP limits: signups are scarce, token pages generous. On PostgreSQL the
+ * counters live in the database, shared by every web node; one SQLite node
+ * counts in memory.
+ */
+export function rateLimits({ rateLimited, render, database }: { rateLimited: boolean; render: RenderPage; database?: Sql }) {
+  const shared = database?.dialect === 'postgres' ? database : undefined;
+  const make = (name: string, windowMs: number, limit: number): RequestHandler =>
     rateLimited
       ? rateLimit({
           windowMs,
           limit,
+          ...(shared ? { store: new DatabaseRateStore(shared, name) } : {}),
           standardHeaders: 'draft-8',
           legacyHeaders: false,
           handler: (req, res) => {
@@ -21,6 +29,6 @@ export function rateLimits({ rateLimited, render }: { rateLimited: boolean; rend
         })
       : pass;
   // The live preview answers as a reader types: generous, but bounded.
-  return { subscribe: make(15 * 60 * 1000, 20), tokens: make(60 * 1000, 60), preview: make(60 * 1000, 120) };
+  return { subscribe: make('subscribe', 15 * 60 * 1000, 20), tokens: make('tokens', 60 * 1000, 60), preview: make('preview', 60 * 1000, 120) };
 }
 export type RateLimits = ReturnType<typeof rateLimits>;
