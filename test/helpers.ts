@@ -159,9 +159,11 @@ export async function startPaperboy(env: Record<string, string> = {}) {
   const { loadConfig } = await import('../src/config.js');
   const { createServices, appFor } = await import('../src/main.js');
   const { dir, cleanup } = tempDir();
+  // The database as a child process (a CLI run) is pointed at it.
+  const dbEnv = await databaseEnv(dir);
   const config = loadConfig({
     NODE_ENV: 'test',
-    ...(await databaseEnv(dir)),
+    ...dbEnv,
     OUTBOX_DIR: join(dir, 'outbox'),
     SECRET: 'test-secret-test-secret-test-secret-0123',
     LOG_LEVEL: 'silent',
@@ -173,6 +175,7 @@ export async function startPaperboy(env: Record<string, string> = {}) {
     ...services,
     url: http.url,
     dir,
+    dbEnv,
     async stop() {
       await http.close();
       await services.outbound.run();
