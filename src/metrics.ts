@@ -26,23 +26,21 @@ interface Snapshot {
 const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
 
 /** Reads what the business metrics need in one go (a few hundred rows at most). */
-function snapshot(database: Database_): Snapshot {
-  const { sqlite } = database;
+async function snapshot(database: Database_): Promise<Snapshot> {
   const totals = new Map<string, number>();
-  for (const r of sqlite.prepare('SELECT metric, sum(n) AS n FROM daily_counts GROUP BY metric').all() as { metric: string; n: number }[]) totals.set(r.metric, r.n);
-  const one = (sql: string) => (sqlite.prepare(sql).get() as { n: number | null }).n ?? 0;
-  const hasWebhooks = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE name = 'webhook_queue'").get();
+  for (const r of await database.all<{ metric: string; n: number }>('SELECT metric, sum(n) AS n FROM daily_counts GROUP BY metric')) totals.set(r.metric, r.n);
+  const one = async (sql: string) => (await database.get<{ n: number | null }>(sql))?.n ?? 0;
   return {
     totals,
     queues: {
-      outbound: one("SELECT count(*) AS n FROM outbound_mail WHERE status IN ('queued', 'sending')"),
-      digestsInFlight: one("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'"),
-      webhooks: hasWebhooks ? one("SELECT count(*) AS n FROM webhook_queue WHERE status = 'queued'") : 0,
+      outbound: await one("SELECT count(*) AS n FROM outbound_mail WHERE status IN ('queued', 'sending')"),
+      digestsInFlight: await one("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'"),
+      webhooks: await one("SELECT count(*) AS n FROM webhook_queue WHERE status = 'queued'"),
     },
-    sources: sqlite
-      .prepare('SELECT s.source, s.ok, s.fetched, o.at AS lastOk FROM source_status s LEFT JOIN source_last_ok o USING (source)')
-      .all() as Snapshot['sources'],
-    lastRunAt: (sqlite.prepare('SELECT max(run_at) AS at FROM digest_runs').get() as { at: string | null }).at,
+    sources: await database.all<Snapshot['sources'][number]>(
+      'SELECT s.source, s.ok, s.fetched, o.at AS "lastOk" FROM source_status s LEFT JOIN source_last_ok o ON o.source = s.source ORDER BY s.source',
+    ),
+    lastRunAt: (await database.get<{ at: string | null }>('SELECT max(run_at) AS at FROM digest_runs'))?.at ?? null,
   };
 }
 
@@ -53,15 +51,16 @@ export function createMetrics(database: Database_): Metrics {
   const registers = [registry];
 
   // One database read per scrape, shared by every collector of that scrape.
-  let cached: Snapshot | null = null;
+  let cached: Promise<Snapshot> | null = null;
   const snap = () => (cached ??= snapshot(database));
   /** Sums of daily_counts whose metric starts with `prefix`, labelled by the next ':'-separated part(s). */
-  const fromRollup = (counter: Counter<string>, prefix: string, label: (rest: string[]) => Record<string, string>) => {
+  const fromRollup = async (counter: Counter<string>, prefix: string, label: (rest: string[]) => Record<string, string>) => {
+    const { totals } = await snap();
     counter.reset();
-    for (const [metric, n] of snap().totals) if (metric.startsWith(prefix)) counter.inc(label(metric.slice(prefix.length).split(':')), n);
+    for (const [metric, n] of totals) if (metric.startsWith(prefix)) counter.inc(label(metric.slice(prefix.length).split(':')), n);
   };
   const rollupCounter = (name: string, help: string, labelNames: string[], prefix: string, label: (rest: string[]) => Record<string, string>) =>
-    new Counter({ name, help, labelNames, registers, collect() { fromRollup(this, prefix, label); } });
+    new Counter({ name, help, labelNames, registers, async collect() { await fromRollup(this, prefix, label); } });
 
   const labels = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'paperboy_http_requests_total', help: 'HTTP requests by route and status', labelNames: labels, registers });
@@ -87,8 +86,8 @@ export function createMetrics(database: Database_): Metrics {
     help: 'Items waiting: transactional mail, digests in flight, outgoing webhooks',
     labelNames: ['queue'],
     registers,
-    collect() {
-      const q = snap().queues;
+    async collect() {
+      const q = (await snap()).queues;
       this.set({ queue: 'outbound_mail' }, q.outbound);
       this.set({ queue: 'digests_in_flight' }, q.digestsInFlight);
       this.set({ queue: 'webhooks' }, q.webhooks);
@@ -99,9 +98,10 @@ export function createMetrics(database: Database_): Metrics {
     help: "1 when the source's last ingest succeeded",
     labelNames: ['source'],
     registers,
-    collect() {
+    async collect() {
+      const { sources } = await snap();
       this.reset();
-      for (const s of snap().sources) this.set({ source: s.source }, s.ok);
+      for (const s of sources) this.set({ source: s.source }, s.ok);
     },
   });
   new Gauge({
@@ -109,9 +109,10 @@ export function createMetrics(database: Database_): Metrics {
     help: "Papers fetched by the source's last ingest",
     labelNames: ['source'],
     registers,
-    collect() {
+    async collect() {
+      const { sources } = await snap();
       this.reset();
-      for (const s of snap().sources) this.set({ source: s.source }, s.fetched);
+      for (const s of sources) this.set({ source: s.source }, s.fetched);
     },
   });
   new Gauge({
@@ -119,17 +120,18 @@ export function createMetrics(database: Database_): Metrics {
     help: 'When each source last ingested successfully (0: never)',
     labelNames: ['source'],
     registers,
-    collect() {
+    async collect() {
+      const { sources } = await snap();
       this.reset();
-      for (const s of snap().sources) this.set({ source: s.source }, seconds(s.lastOk));
+      for (const s of sources) this.set({ source: s.source }, seconds(s.lastOk));
     },
   });
   new Gauge({
     name: 'paperboy_digest_last_run_timestamp_seconds',
     help: 'When the last digest run that had anyone due started (0: never)',
     registers,
-    collect() {
-      this.set(seconds(snap().lastRunAt));
+    async collect() {
+      this.set(seconds((await snap()).lastRunAt));
     },
   });
 

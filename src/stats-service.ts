@@ -32,27 +32,19 @@ export interface Stats {
 }
 
 /** Counts papers, subscribers by status and digests by outcome. */
-export function collectStats(database: Database_): Stats {
-  const { sqlite } = database;
-  const papers = (sqlite.prepare('SELECT count(*) AS n FROM papers').get() as { n: number }).n;
+export async function collectStats(database: Database_): Promise<Stats> {
+  const papers = (await database.get<{ n: number }>('SELECT count(*) AS n FROM papers'))!.n;
   const subscribers: Record<string, number> = { pending: 0, active: 0, paused: 0, unsubscribed: 0, bounced: 0 };
-  for (const r of sqlite.prepare('SELECT status, count(*) AS n FROM subscribers GROUP BY status').all() as {
-    status: string;
-    n: number;
-  }[])
-    subscribers[r.status] = r.n;
+  for (const r of await database.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM subscribers GROUP BY status')) subscribers[r.status] = r.n;
   const digests = { sent: 0, skipped: 0, failed: 0 };
-  for (const r of sqlite.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all() as {
-    status: keyof typeof digests | 'sending';
-    n: number;
-  }[])
+  for (const r of await database.all<{ status: keyof typeof digests | 'sending'; n: number }>('SELECT status, count(*) AS n FROM deliveries GROUP BY status'))
     if (r.status !== 'sending') digests[r.status] = r.n;
   // When each source last succeeded comes from the same query as the admin console's sources page.
-  const lastOk = new Map(sourceHealth(database).map((h) => [h.source, h.lastOkAt]));
-  const sources = Object.fromEntries(Object.entries(sourceStatuses(database)).map(([k, v]) => [k, { ...v, lastOkAt: lastOk.get(k) ?? null }]));
-  const [run] = recentRuns(database, 1);
+  const lastOk = new Map((await sourceHealth(database)).map((h) => [h.source, h.lastOkAt]));
+  const sources = Object.fromEntries(Object.entries(await sourceStatuses(database)).map(([k, v]) => [k, { ...v, lastOkAt: lastOk.get(k) ?? null }]));
+  const [run] = await recentRuns(database, 1);
   const lastDigestRun = run
     ? { at: run.runAt, due: run.claimed + run.skipped, sent: run.sent, skipped: run.skipped, failed: run.failed, inFlight: run.inFlight, finishedAt: run.updatedAt }
     : null;
-  return { papers, subscribers, digests, sources, lastDigestRun, relay: relayStatus(database) };
+  return { papers, subscribers, digests, sources, lastDigestRun, relay: await relayStatus(database) };
 }

@@ -18,52 +18,56 @@ export function safeEqual(a: string, b: string): boolean {
 /** What a sign-in attempt came to. */
 export type SignIn = { ok: true; sessionId: string; csrf: string } | { ok: false; reason: 'locked' | 'wrong'; retryAfterSeconds?: number };
 
-/** Admin sign-in, sessions and lock-out, stored in the database (migration 0006) so they survive restarts. */
+/**
+ * Admin sign-in, sessions and lock-out, stored in the database (migration 0006)
+ * so they survive restarts and hold across every web node of one database.
+ */
 export function createAdminAuth(database: Database_, adminToken: string, clock: () => Date = () => new Date()) {
-  const { sqlite } = database;
-  const q = {
-    failures: sqlite.prepare('SELECT count(*) AS n, min(at) AS first FROM admin_login_failures WHERE ip = ? AND at > ?'),
-    fail: sqlite.prepare('INSERT INTO admin_login_failures (ip, at) VALUES (?, ?)'),
-    clearFailures: sqlite.prepare('DELETE FROM admin_login_failures WHERE ip = ? OR at <= ?'),
-    insert: sqlite.prepare('INSERT INTO admin_sessions (id_hash, csrf, created_at, expires_at) VALUES (?, ?, ?, ?)'),
-    find: sqlite.prepare('SELECT csrf, expires_at AS expiresAt FROM admin_sessions WHERE id_hash = ?'),
-    remove: sqlite.prepare('DELETE FROM admin_sessions WHERE id_hash = ? OR expires_at <= ?'),
-  };
   const idHash = (id: string) => sha256(id).toString('hex');
 
   return {
     /** Checks the token (constant time) unless this address is locked out; on success opens a session. */
-    signIn(ip: string, token: string): SignIn {
+    async signIn(ip: string, token: string): Promise<SignIn> {
       const now = clock();
       const since = new Date(now.getTime() - LOCKOUT_MS).toISOString();
-      const seen = q.failures.get(ip, since) as { n: number; first: string | null };
+      const seen = (await database.get<{ n: number; first: string | null }>(
+        'SELECT count(*) AS n, min(at) AS first FROM admin_login_failures WHERE ip = ? AND at > ?',
+        [ip, since],
+      ))!;
       if (seen.n >= MAX_FAILURES) {
         const until = Date.parse(seen.first!) + LOCKOUT_MS;
         return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil((until - now.getTime()) / 1000)) };
       }
       if (!safeEqual(token, adminToken)) {
-        q.fail.run(ip, now.toISOString());
+        await database.run('INSERT INTO admin_login_failures (ip, at) VALUES (?, ?)', [ip, now.toISOString()]);
         return { ok: false, reason: 'wrong' };
       }
       const sessionId = newSecret();
       const csrf = newSecret();
-      sqlite.transaction(() => {
-        q.clearFailures.run(ip, since);
-        q.insert.run(idHash(sessionId), csrf, now.toISOString(), new Date(now.getTime() + SESSION_MS).toISOString());
-      })();
+      await database.tx(async (t) => {
+        await t.run('DELETE FROM admin_login_failures WHERE ip = ? OR at <= ?', [ip, since]);
+        await t.run('INSERT INTO admin_sessions (id_hash, csrf, created_at, expires_at) VALUES (?, ?, ?, ?)', [
+          idHash(sessionId),
+          csrf,
+          now.toISOString(),
+          new Date(now.getTime() + SESSION_MS).toISOString(),
+        ]);
+      });
       return { ok: true, sessionId, csrf };
     },
 
     /** The live session a cookie names (its CSRF token), or null. */
-    session(sessionId: string | undefined): { csrf: string } | null {
+    async session(sessionId: string | undefined): Promise<{ csrf: string } | null> {
       if (!sessionId) return null;
-      const row = q.find.get(idHash(sessionId)) as { csrf: string; expiresAt: string } | undefined;
+      const row = await database.get<{ csrf: string; expiresAt: string }>('SELECT csrf, expires_at AS "expiresAt" FROM admin_sessions WHERE id_hash = ?', [
+        idHash(sessionId),
+      ]);
       return row && row.expiresAt > clock().toISOString() ? { csrf: row.csrf } : null;
     },
 
     /** Ends a session (and sweeps expired ones). */
-    signOut(sessionId: string | undefined): void {
-      q.remove.run(idHash(sessionId ?? ''), clock().toISOString());
+    async signOut(sessionId: string | undefined): Promise<void> {
+      await database.run('DELETE FROM admin_sessions WHERE id_hash = ? OR expires_at <= ?', [idHash(sessionId ?? ''), clock().toISOString()]);
     },
   };
 }

@@ -54,13 +54,12 @@ export function dayRange(now: Date, days: number): string[] {
 const per1000 = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10 : null);
 
 /** The overview of the last `days` days up to `now`. */
-export function loadOverview(database: Database_, now: Date, days = 30): Overview {
-  const { sqlite } = database;
+export async function loadOverview(database: Database_, now: Date, days = 30): Promise<Overview> {
   const range = dayRange(now, days);
   const first = range[0]!;
 
   // Running sum of the per-day status deltas: the count before the range, then day by day.
-  const deltas = sqlite.prepare('SELECT day, status, delta FROM status_daily ORDER BY day').all() as { day: string; status: string; delta: number }[];
+  const deltas = await database.all<{ day: string; status: string; delta: number }>('SELECT day, status, delta FROM status_daily ORDER BY day, status');
   const running: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   const byDayStatus = new Map<string, Record<string, number>>();
   for (const d of deltas) {
@@ -70,7 +69,7 @@ export function loadOverview(database: Database_, now: Date, days = 30): Overvie
   const totals = { ...running };
   for (const row of byDayStatus.values()) for (const [s, n] of Object.entries(row)) totals[s] = (totals[s] ?? 0) + n;
 
-  const counts = sqlite.prepare('SELECT day, metric, n FROM daily_counts WHERE day >= ? ORDER BY day').all(first) as { day: string; metric: string; n: number }[];
+  const counts = await database.all<{ day: string; metric: string; n: number }>('SELECT day, metric, n FROM daily_counts WHERE day >= ? ORDER BY day, metric', [first]);
   const events = new Map<string, Map<string, number>>();
   const sources = new Set<string>();
   for (const c of counts) {
@@ -106,14 +105,15 @@ export function loadOverview(database: Database_, now: Date, days = 30): Overvie
     };
   });
 
-  const runs = recentRuns(database, 10);
+  const runs = await recentRuns(database, 10);
   return { totals, days: dayRows, sources: [...sources].sort(), runs, running: runs.find((r) => r.inFlight > 0) ?? null };
 }
 
 /** The last `limit` digest runs, newest first. */
-export function recentRuns({ sqlite }: Database_, limit: number): RunRow[] {
-  const rows = sqlite
-    .prepare('SELECT run_at AS runAt, claimed, sent, skipped, failed, updated_at AS updatedAt FROM digest_runs ORDER BY run_at DESC LIMIT ?')
-    .all(limit) as Omit<RunRow, 'inFlight'>[];
+export async function recentRuns(database: Database_, limit: number): Promise<RunRow[]> {
+  const rows = await database.all<Omit<RunRow, 'inFlight'>>(
+    'SELECT run_at AS "runAt", claimed, sent, skipped, failed, updated_at AS "updatedAt" FROM digest_runs ORDER BY run_at DESC LIMIT ?',
+    [limit],
+  );
   return rows.map((r) => ({ ...r, inFlight: Math.max(0, r.claimed - r.sent - r.failed) }));
 }

@@ -50,3 +50,28 @@ export function allOf(terms: Term[]): string | null {
   const parts = terms.map((t) => phrase(t.text, t.prefix)).filter((p): p is string => p !== null);
   return parts.length ? parts.join(' AND ') : null;
 }
+
+/**
+ * The same terms as a PostgreSQL tsquery expression over `?` parameters (null
+ * when the input has no words). Words and phrases go through
+ * websearch_to_tsquery, which never raises on odd input; a prefix term
+ * ("graph*") is letters and digits only, so to_tsquery can parse it.
+ */
+export function tsqueryOf(terms: Term[], all: boolean): { sql: string; params: string[] } | null {
+  const parts: string[] = [];
+  const params: string[] = [];
+  for (const t of terms) {
+    const words = t.text.match(WORD);
+    if (!words) continue;
+    if (t.prefix) {
+      const tokens = words.flatMap((w) => w.split(/[^\p{L}\p{N}]+/u)).filter(Boolean);
+      if (!tokens.length) continue;
+      parts.push("to_tsquery('english', ?)");
+      params.push(`${tokens.join(' <-> ')}:*`);
+    } else {
+      parts.push("websearch_to_tsquery('english', ?)");
+      params.push(`"${words.join(' ')}"`);
+    }
+  }
+  return parts.length ? { sql: `(${parts.join(all ? ' && ' : ' || ')})`, params } : null;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { InputError } from '../errors.js';
 import { parseArxivXml, looksLikeArxivXml } from './parsers/arxiv-atom.js';
 import { looksLikeHfDaily, parseHfDaily } from './parsers/hf-daily.js';
@@ -77,7 +77,9 @@ export function parseFiles(files: string[], format: ImportFormat | undefined, as
   });
 }
 
-/** Applies parsed files, each in its own transaction; returns counts per file. */
-export function applyFiles(database: Database_, parsed: ParsedFile[], now: Date): (ImportCounts & ParsedFile)[] {
-  return parsed.map((p) => ({ ...p, ...upsertPapers(database, p.papers, now.toISOString()) }));
+/** Applies parsed files one after another, in transactions of UPSERT_BATCH papers; returns counts per file. */
+export async function applyFiles(sql: Sql, parsed: ParsedFile[], now: Date): Promise<(ImportCounts & ParsedFile)[]> {
+  const out: (ImportCounts & ParsedFile)[] = [];
+  for (const p of parsed) out.push({ ...p, ...(await upsertPapers(sql, p.papers, now.toISOString())) });
+  return out;
 }

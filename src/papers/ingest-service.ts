@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import type { PaperInput } from './paper-record.js';
 import { upsertPapers } from './paper-repo.js';
 import { recordSourceRun } from './source-status.js';
@@ -31,7 +31,7 @@ export interface IngestOptions {
 
 /** Fetches every enabled source and stores what arrived. A failing source is logged and never touches stored papers. */
 export async function runIngest(
-  database: Database_,
+  database: Sql,
   config: Pick<Config, 'sources'>,
   log: Logger,
   opts: IngestOptions,
@@ -43,23 +43,23 @@ export async function runIngest(
   const store = async (source: string, key: string, fetch: () => Promise<PaperInput[]>) => {
     try {
       const papers = await fetch();
-      const counts = upsertPapers(database, papers, at);
+      const counts = await upsertPapers(database, papers, at);
       results.push({ source, ok: true, fetched: papers.length, inserted: counts.inserted, updated: counts.updated });
       opts.onSource?.(results.at(-1)!);
       log.info({ source, fetched: papers.length, inserted: counts.inserted, updated: counts.updated }, 'ingest source done');
-      recordStatus(key, { fetched: papers.length });
+      await recordStatus(key, { fetched: papers.length });
     } catch (err) {
       const message = (err as Error).message;
       results.push({ source, ok: false, fetched: 0, inserted: 0, updated: 0, error: message });
       opts.onSource?.(results.at(-1)!);
       log.error({ source, err: message }, 'ingest source failed');
-      recordStatus(key, { fetched: 0, error: message });
+      await recordStatus(key, { fetched: 0, error: message });
       return err;
     }
   };
-  const recordStatus = (key: string, outcome: { fetched: number; error?: string }) => {
+  const recordStatus = async (key: string, outcome: { fetched: number; error?: string }) => {
     try {
-      recordSourceRun(database, key, at, outcome);
+      await recordSourceRun(database, key, at, outcome);
     } catch (err) {
       // A busy database must not turn a fetched day into a failed one; the log still has it.
       log.warn({ source: key, err: (err as Error).message }, 'could not record source status');

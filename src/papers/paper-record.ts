@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { papers } from '../db/schema.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -142,8 +141,33 @@ export function inputFromRecord(r: PaperRecord): PaperInput {
   return { ...r, arxivId, id: arxivId ? undefined : r.id };
 }
 
+/** A stored paper as paper-repo reads it (JSON lists parsed). */
+export interface PaperRow {
+  pk: number;
+  id: string;
+  titleKey: string;
+  title: string;
+  abstract: string;
+  authors: string[];
+  authorsRank: number;
+  authorCount: number | null;
+  organization: string | null;
+  publishedAt: string | null;
+  listedOn: string | null;
+  upvotes: number;
+  comments: number;
+  keywords: string[];
+  urlPage: string | null;
+  urlAbs: string | null;
+  urlPdf: string | null;
+  urlCode: string | null;
+  source: string;
+  firstSeenAt: string;
+  updatedAt: string;
+}
+
 /** A stored row as the record of PRODUCT.md. */
-export function toRecord(row: typeof papers.$inferSelect): PaperOut {
+export function toRecord(row: PaperRow): PaperOut {
   return {
     id: row.id,
     title: row.title,

@@ -1,7 +1,5 @@
-import { and, eq, like, sql } from 'drizzle-orm';
-import type { Database_ } from '../db/client.js';
-import { papers } from '../db/schema.js';
-import { allOf, anyOf, parseTerms } from './fts-query.js';
+import type { Sql } from '../db/sql.js';
+import { allOf, anyOf, parseTerms, tsqueryOf } from './fts-query.js';
 import { decodeTex } from './text-normalise.js';
 import {
   arxivUrls,
@@ -12,9 +10,10 @@ import {
   toRecord,
   type PaperInput,
   type PaperOut,
+  type PaperRow,
 } from './paper-record.js';
 
-type Row = typeof papers.$inferSelect;
+type Row = PaperRow;
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 
 /** Counts of one import: entries read and what happened to each. */
@@ -25,19 +24,51 @@ export interface ImportCounts {
   unchanged: number;
 }
 
+// Every column of a stored paper, and how each field of a Row is spelled in SQL.
+const COLUMN: Record<Exclude<keyof Row, 'pk'>, string> = {
+  id: 'id',
+  titleKey: 'title_key',
+  title: 'title',
+  abstract: 'abstract',
+  authors: 'authors',
+  authorsRank: 'authors_rank',
+  authorCount: 'author_count',
+  organization: 'organization',
+  publishedAt: 'published_at',
+  listedOn: 'listed_on',
+  upvotes: 'upvotes',
+  comments: 'comments',
+  keywords: 'keywords',
+  urlPage: 'url_page',
+  urlAbs: 'url_abs',
+  urlPdf: 'url_pdf',
+  urlCode: 'url_code',
+  source: 'source',
+  firstSeenAt: 'first_seen_at',
+  updatedAt: 'updated_at',
+};
+const JSON_LISTS = new Set<keyof Row>(['authors', 'keywords']);
+/** The select list that reads a row as a Row (lists still JSON text). */
+export const PAPER_COLUMNS = ['pk', ...Object.entries(COLUMN).map(([k, c]) => (k === c ? c : `${c} AS "${k}"`))].join(', ');
+const qualified = (alias: string) => [`${alias}.pk`, ...Object.entries(COLUMN).map(([k, c]) => `${alias}.${c} AS "${k}"`)].join(', ');
+
+type RawRow = Omit<Row, 'authors' | 'keywords'> & { authors: string; keywords: string };
+const fromRaw = (r: RawRow): Row => ({ ...r, authors: JSON.parse(r.authors) as string[], keywords: JSON.parse(r.keywords) as string[] });
+const toSql = (k: keyof Row, v: unknown) => (JSON_LISTS.has(k) ? JSON.stringify(v) : v);
+
+async function oneRow(sql: Sql, where: string, params: unknown[]): Promise<Row | undefined> {
+  const raw = await sql.get<RawRow>(`SELECT ${PAPER_COLUMNS} FROM papers WHERE ${where} ORDER BY pk LIMIT 1`, params);
+  return raw && fromRaw(raw);
+}
+
 /** Finds the stored row an input refers to: same id, or same title where one side lacks an arXiv id. */
-function findExisting({ db }: Database_, input: PaperInput, id: string): Row | undefined {
-  const byId = db.select().from(papers).where(eq(papers.id, id)).get();
+async function findExisting(sql: Sql, input: PaperInput, id: string): Promise<Row | undefined> {
+  const byId = await oneRow(sql, 'id = ?', [id]);
   if (byId) return byId;
   const key = titleKey(input.title);
-  if (input.arxivId) {
-    return db
-      .select()
-      .from(papers)
-      .where(and(eq(papers.titleKey, key), like(papers.id, 'title-%')))
-      .get();
-  }
-  return db.select().from(papers).where(eq(papers.titleKey, key)).get();
+  // substr rather than LIKE, whose case rules differ between the engines.
+  if (input.arxivId) return oneRow(sql, "title_key = ? AND substr(id, 1, 6) = 'title-'", [key]);
+  return oneRow(sql, 'title_key = ?', [key]);
 }
 
 const minDate = (a: string | null, b: string | null) => (a && b ? (a < b ? a : b) : (a ?? b));
@@ -90,42 +121,49 @@ function changed(row: Row, next: Partial<Row>): boolean {
 }
 
 /** Inserts or merges one paper; idempotent apart from refreshed counters. Call inside a transaction. */
-export function upsertPaper(database: Database_, input: PaperInput, now: string): UpsertOutcome {
+export async function upsertPaper(sql: Sql, input: PaperInput, now: string): Promise<UpsertOutcome> {
   const id = canonicalId(input);
-  const existing = findExisting(database, input, id);
+  const existing = await findExisting(sql, input, id);
   if (existing) {
     const next = merge(existing, input, id, now);
     if (!changed(existing, next)) return 'unchanged';
-    database.db.update(papers).set(next).where(eq(papers.pk, existing.pk)).run();
+    const keys = Object.keys(next) as Exclude<keyof Row, 'pk'>[];
+    await sql.run(`UPDATE papers SET ${keys.map((k) => `${COLUMN[k]} = ?`).join(', ')} WHERE pk = ?`, [
+      ...keys.map((k) => toSql(k, next[k])),
+      existing.pk,
+    ]);
     return 'updated';
   }
   const urls = input.arxivId ? { ...arxivUrls(input.arxivId), ...dropNulls(input.urls) } : input.urls;
-  database.db
-    .insert(papers)
-    .values({
-      id,
-      titleKey: titleKey(input.title),
-      title: input.title,
-      abstract: input.abstract,
-      authors: input.authors,
-      authorsRank: input.authors.length ? authorRankOf(input) : 0,
-      authorCount: input.authorCount ?? (input.authors.length || null),
-      organization: input.organization,
-      publishedAt: input.publishedAt,
-      listedOn: input.listedOn,
-      upvotes: input.upvotes,
-      comments: input.comments,
-      keywords: input.keywords,
-      urlPage: urls.page ?? null,
-      urlAbs: urls.abs ?? null,
-      urlPdf: urls.pdf ?? null,
-      urlCode: urls.code ?? null,
-      source: input.source,
-      firstSeenAt: now,
-      updatedAt: now,
-    })
-    .run();
-  return 'inserted';
+  const row: Omit<Row, 'pk'> = {
+    id,
+    titleKey: titleKey(input.title),
+    title: input.title,
+    abstract: input.abstract,
+    authors: input.authors,
+    authorsRank: input.authors.length ? authorRankOf(input) : 0,
+    authorCount: input.authorCount ?? (input.authors.length || null),
+    organization: input.organization,
+    publishedAt: input.publishedAt,
+    listedOn: input.listedOn,
+    upvotes: input.upvotes,
+    comments: input.comments,
+    keywords: input.keywords,
+    urlPage: urls.page ?? null,
+    urlAbs: urls.abs ?? null,
+    urlPdf: urls.pdf ?? null,
+    urlCode: urls.code ?? null,
+    source: input.source,
+    firstSeenAt: now,
+    updatedAt: now,
+  };
+  const keys = Object.keys(COLUMN) as Exclude<keyof Row, 'pk'>[];
+  // Another node may store the same paper between the look-up and here: then it is merged like any re-sighting.
+  const { changes } = await sql.run(
+    `INSERT INTO papers (${keys.map((k) => COLUMN[k]).join(', ')}) VALUES (${keys.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
+    keys.map((k) => toSql(k, row[k])),
+  );
+  return changes ? 'inserted' : upsertPaper(sql, input, now);
 }
 
 /** Papers written per transaction: small enough that the write lock is held for milliseconds, not seconds. */
@@ -138,60 +176,78 @@ export const UPSERT_BATCH = 500;
  * before this is called; a batch is all or nothing, and a re-run after an
  * interruption only finds the earlier batches unchanged.
  */
-export function upsertPapers(
-  database: Database_,
+export async function upsertPapers(
+  sql: Sql,
   inputs: PaperInput[],
   now: string,
   { batchSize = UPSERT_BATCH, afterBatch }: { batchSize?: number; afterBatch?: (done: number) => void } = {},
-): ImportCounts {
+): Promise<ImportCounts> {
   const counts: ImportCounts = { read: inputs.length, inserted: 0, updated: 0, unchanged: 0 };
-  const write = database.sqlite.transaction((batch: PaperInput[]) => {
-    for (const input of batch) counts[upsertPaper(database, input, now)]++;
-  });
   for (let i = 0; i < inputs.length; i += batchSize) {
-    write.immediate(inputs.slice(i, i + batchSize));
+    const batch = inputs.slice(i, i + batchSize);
+    // Counted only once the batch commits: a rolled-back batch wrote nothing.
+    const done = await sql.tx(async (t) => {
+      const outcomes: UpsertOutcome[] = [];
+      for (const input of batch) outcomes.push(await upsertPaper(t, input, now));
+      return outcomes;
+    });
+    for (const o of done) counts[o]++;
     afterBatch?.(Math.min(i + batchSize, inputs.length));
   }
   return counts;
 }
 
 /** Number of stored papers. */
-export function countPapers({ db }: Database_): number {
-  return db.select({ n: sql<number>`count(*)` }).from(papers).get()!.n;
+export async function countPapers(sql: Sql): Promise<number> {
+  return (await sql.get<{ n: number }>('SELECT count(*) AS n FROM papers'))!.n;
 }
 
 /** One paper by canonical id. */
-export function getPaper({ db }: Database_, id: string): PaperOut | undefined {
-  const row = db.select().from(papers).where(eq(papers.id, id)).get();
+export async function getPaper(sql: Sql, id: string): Promise<PaperOut | undefined> {
+  const row = await oneRow(sql, 'id = ?', [id]);
   return row && toRecord(row);
 }
 
 /** The most recently first-seen papers (ties broken by upvotes), for samples and demos. */
-export function recentPapers({ db }: Database_, limit: number): PaperOut[] {
-  return db
-    .select()
-    .from(papers)
-    .orderBy(sql`${papers.firstSeenAt} DESC, ${papers.upvotes} DESC, ${papers.pk} DESC`)
-    .limit(limit)
-    .all()
-    .map(toRecord);
+export async function recentPapers(sql: Sql, limit: number): Promise<PaperOut[]> {
+  const rows = await sql.all<RawRow>(`SELECT ${PAPER_COLUMNS} FROM papers ORDER BY first_seen_at DESC, upvotes DESC, pk DESC LIMIT ?`, [limit]);
+  return rows.map((r) => toRecord(fromRaw(r)));
 }
 
-// Title matches count ten times an abstract match, keywords three times.
+// Title matches count ten times an abstract match, keywords three times: FTS5's
+// bm25 column weights on SQLite; on PostgreSQL ts_rank's weights {D, C, B, A}
+// for the tsvector's keywords (C), abstract (B) and title (A).
 export const BM25_WEIGHTS = 'bm25(papers_fts, 10.0, 1.0, 3.0)';
+const TS_WEIGHTS = "'{0, 0.3, 0.1, 1.0}'";
 
-/** Full-text search, best first: all words must match, else any word does. */
-export function searchPapers(database: Database_, query: string, limit: number): PaperOut[] {
+/**
+ * Full-text search, best first: all words must match, else any word does.
+ * SQLite answers from FTS5 (papers_fts), PostgreSQL from the papers.search
+ * tsvector; both stem English words, and rankings may differ slightly.
+ */
+export async function searchPapers(sql: Sql, query: string, limit: number): Promise<PaperOut[]> {
   const terms = parseTerms(query);
-  const run = (match: string | null) => {
-    if (!match) return [];
-    const pks = database.sqlite
-      .prepare(
-        `SELECT rowid AS pk FROM papers_fts WHERE papers_fts MATCH ? ORDER BY ${BM25_WEIGHTS} LIMIT ?`,
-      )
-      .all(match, limit) as { pk: number }[];
-    return pks.map(({ pk }) => toRecord(database.db.select().from(papers).where(eq(papers.pk, pk)).get()!));
+  const run = async (all: boolean): Promise<PaperOut[]> => {
+    let rows: RawRow[];
+    if (sql.dialect === 'postgres') {
+      const q = tsqueryOf(terms, all);
+      if (!q) return [];
+      rows = await sql.all<RawRow>(
+        `SELECT ${PAPER_COLUMNS} FROM papers, (SELECT ${q.sql} AS q) m WHERE search @@ m.q
+         ORDER BY ts_rank(${TS_WEIGHTS}, search, m.q) DESC, upvotes DESC, pk LIMIT ?`,
+        [...q.params, limit],
+      );
+    } else {
+      const match = all ? allOf(terms) : anyOf(terms);
+      if (!match) return [];
+      rows = await sql.all<RawRow>(
+        `SELECT ${qualified('p')} FROM papers_fts JOIN papers p ON p.pk = papers_fts.rowid
+         WHERE papers_fts MATCH ? ORDER BY ${BM25_WEIGHTS} LIMIT ?`,
+        [match, limit],
+      );
+    }
+    return rows.map((r) => toRecord(fromRaw(r)));
   };
-  const strict = run(allOf(terms));
-  return strict.length || terms.length < 2 ? strict : run(anyOf(terms));
+  const strict = await run(true);
+  return strict.length || terms.length < 2 ? strict : run(false);
 }

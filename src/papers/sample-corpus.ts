@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { parsePaperboyJsonl } from './parsers/paperboy-json.js';
 import { countPapers, upsertPapers, type ImportCounts } from './paper-repo.js';
 
@@ -8,8 +8,8 @@ import { countPapers, upsertPapers, type ImportCounts } from './paper-repo.js';
 export const SAMPLE_CORPUS = fileURLToPath(new URL('../../samples/daily-papers.jsonl', import.meta.url));
 
 /** Loads the sample corpus when the database holds no papers at all; returns null when it did nothing. */
-export function loadSampleIfEmpty(database: Database_, now: Date): ImportCounts | null {
-  if (countPapers(database) > 0) return null;
+export async function loadSampleIfEmpty(database: Sql, now: Date): Promise<ImportCounts | null> {
+  if ((await countPapers(database)) > 0) return null;
   const papers = parsePaperboyJsonl(readFileSync(SAMPLE_CORPUS, 'utf8'), 'samples/daily-papers.jsonl');
   return upsertPapers(database, papers, now.toISOString());
 }

@@ -46,16 +46,16 @@ export function registerAdminRoutes(app: Express, deps: AdminRouteDeps): void {
     next();
   });
 
-  router.get('/login', (req, res) => {
-    if (auth.session(cookieValue(req.headers.cookie, SESSION_COOKIE))) return res.redirect(303, '/admin');
+  router.get('/login', async (req, res) => {
+    if (await auth.session(cookieValue(req.headers.cookie, SESSION_COOKIE))) return res.redirect(303, '/admin');
     res.send(render('login', { title: 'Sign in', maxFailures: MAX_FAILURES }));
   });
 
-  router.post('/login', (req, res) => {
+  router.post('/login', async (req, res) => {
     // No session exists yet to carry a CSRF token; a cross-site form post is refused by its Origin.
     if (crossSite(req)) throw new AppError('forbidden', 'Cross-site sign-in refused.');
     const token = typeof req.body?.token === 'string' ? req.body.token : '';
-    const result = auth.signIn(req.ip ?? 'unknown', token);
+    const result = await auth.signIn(req.ip ?? 'unknown', token);
     if (!result.ok) {
       if (result.reason === 'locked') res.set('Retry-After', String(result.retryAfterSeconds));
       deps.log.warn({ ip: req.ip, reason: result.reason }, 'admin sign-in refused');
@@ -69,9 +69,9 @@ export function registerAdminRoutes(app: Express, deps: AdminRouteDeps): void {
   });
 
   // Everything below needs a session; every POST below also needs its CSRF token.
-  router.use((req, res, next) => {
+  router.use(async (req, res, next) => {
     const id = cookieValue(req.headers.cookie, SESSION_COOKIE);
-    const session = auth.session(id);
+    const session = await auth.session(id);
     if (!session) {
       if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(303, '/admin/login');
       throw new AppError('unauthorized', 'Sign in first.');
@@ -84,12 +84,14 @@ export function registerAdminRoutes(app: Express, deps: AdminRouteDeps): void {
     next();
   });
 
+  const sendingCount = async () => (await database.get<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'"))!.n;
+
   const page = (res: Response, name: string, nav: string, data: Record<string, unknown>) =>
     res.send(render(name, { ...data, nav, csrf: sessionOf(res).csrf, notice: typeof res.req.query.done === 'string' ? res.req.query.done : undefined }));
 
-  router.get('/', (_req, res) => {
-    const o = loadOverview(database, now(), 30);
-    const inFlight = (database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'").get() as { n: number }).n;
+  router.get('/', async (_req, res) => {
+    const o = await loadOverview(database, now(), 30);
+    const inFlight = await sendingCount();
     page(res, 'overview', 'overview', {
       title: 'Overview',
       charts: overviewCharts(o),
@@ -98,65 +100,65 @@ export function registerAdminRoutes(app: Express, deps: AdminRouteDeps): void {
     });
   });
 
-  router.get('/runs', (_req, res) => {
-    const runs = recentRuns(database, 30);
-    const inFlight = (database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sending'").get() as { n: number }).n;
+  router.get('/runs', async (_req, res) => {
+    const runs = await recentRuns(database, 30);
+    const inFlight = await sendingCount();
     const current = inFlight ? runs.find((r) => r.inFlight > 0) : undefined;
     const running = current ? { ...current, done: current.sent + current.failed } : null;
     page(res, 'runs', 'runs', { title: 'Digest runs', runs, running, refreshSeconds: running ? 5 : undefined });
   });
 
-  router.get('/subscribers', (req, res) => {
+  router.get('/subscribers', async (req, res) => {
     const query = { q: str(req.query.q), status: oneOf(req.query.status, STATUSES), topic: oneOf(req.query.topic, TOPICS.map((t) => t.slug)) };
-    const found = searchSubscribers(database, query);
+    const found = await searchSubscribers(database, query);
     page(res, 'subscribers', 'subscribers', { title: 'Subscribers', query, ...found, pageSize: PAGE_SIZE, statuses: STATUSES, topics: TOPICS });
   });
 
-  router.get('/subscribers/:id', (req, res) => {
-    const detail = subscriberDetail(database, idParam(req));
+  router.get('/subscribers/:id', async (req, res) => {
+    const detail = await subscriberDetail(database, idParam(req));
     if (!detail) throw new AppError('not_found', 'No such subscriber.');
     page(res, 'subscriber', 'subscribers', { title: detail.subscriber.email, s: detail.subscriber, ...detail });
   });
 
-  router.post('/subscribers/:id/:action', (req, res) => {
-    const s = findById(database, idParam(req));
+  router.post('/subscribers/:id/:action', async (req, res) => {
+    const s = await findById(database, idParam(req));
     if (!s) throw new AppError('not_found', 'No such subscriber.');
     const at = now().toISOString();
     const action = req.params.action;
     if (action === 'remove') {
       if (req.body?.confirm !== 'yes') throw new AppError('validation', 'Tick the box to confirm the removal.', [{ field: 'confirm', message: 'required' }]);
-      eraseReader(database, s.id, now());
+      await eraseReader(database, s.id, now());
       deps.log.info({ subscriber: s.id }, 'admin removed a subscriber');
       return res.redirect(303, `/admin/subscribers?done=${encodeURIComponent('Subscriber removed with all their data.')}`);
     }
     const to = action === 'pause' && s.status === 'active' ? 'paused' : action === 'resume' && s.status === 'paused' ? 'active' : null;
     if (action !== 'pause' && action !== 'resume') throw new AppError('not_found', 'No such action.');
     if (to) {
-      database.sqlite.transaction(() => {
-        updateSubscriber(database, s.id, { status: to }, at);
-        logConsent(database, s.id, to === 'paused' ? 'paused' : 'resumed', { method: 'admin' }, at);
-      })();
+      await database.tx(async (t) => {
+        await updateSubscriber(t, s.id, { status: to }, at);
+        await logConsent(t, s.id, to === 'paused' ? 'paused' : 'resumed', { method: 'admin' }, at);
+      });
     }
     res.redirect(303, `/admin/subscribers/${s.id}?done=${encodeURIComponent(to ? `Now ${to}.` : `Nothing to do: the subscriber is ${s.status}.`)}`);
   });
 
-  router.get('/topics', (_req, res) => page(res, 'topics', 'topics', { title: 'Topics', topics: topicPopularity(database) }));
-  router.get('/sources', (_req, res) => page(res, 'sources', 'sources', { title: 'Sources', sources: sourceHealth(database) }));
-  router.get('/suppressions', (_req, res) =>
-    page(res, 'suppressions', 'suppressions', { title: 'Suppressions', rows: suppressionList(database), softCount: deps.softBounces.count, softDays: deps.softBounces.windowDays }),
+  router.get('/topics', async (_req, res) => page(res, 'topics', 'topics', { title: 'Topics', topics: await topicPopularity(database) }));
+  router.get('/sources', async (_req, res) => page(res, 'sources', 'sources', { title: 'Sources', sources: await sourceHealth(database) }));
+  router.get('/suppressions', async (_req, res) =>
+    page(res, 'suppressions', 'suppressions', { title: 'Suppressions', rows: await suppressionList(database), softCount: deps.softBounces.count, softDays: deps.softBounces.windowDays }),
   );
 
-  router.post('/suppressions/lift', (req, res) => {
+  router.post('/suppressions/lift', async (req, res) => {
     const subscriberId = req.body?.subscriberId ? Number(req.body.subscriberId) : undefined;
     const hash = str(req.body?.hash);
     if (subscriberId === undefined && !/^[0-9a-f]{64}$/.test(hash ?? '')) throw new AppError('validation', 'Name a subscriber or a hash.', [{ field: 'subscriberId', message: 'required' }]);
-    const lifted = liftSuppression(database, { subscriberId, hash }, now());
+    const lifted = await liftSuppression(database, { subscriberId, hash }, now());
     deps.log.info({ subscriber: subscriberId, lifted }, 'admin lifted a suppression');
     res.redirect(303, `/admin/suppressions?done=${encodeURIComponent(lifted ? 'Suppression lifted.' : 'Nothing was suppressed there.')}`);
   });
 
-  router.post('/logout', (_req, res) => {
-    auth.signOut(sessionOf(res).id);
+  router.post('/logout', async (_req, res) => {
+    await auth.signOut(sessionOf(res).id);
     res.clearCookie(SESSION_COOKIE, { path: '/admin' });
     res.redirect(303, '/admin/login');
   });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Express, Request } from 'express';
 import type { Database_ } from '../db/client.js';
 import { listMigrations } from '../db/client.js';
@@ -22,11 +23,14 @@ function bearer(req: Request): string | undefined {
 
 /** /readyz (the database answers and is migrated) and /metrics (Prometheus, bearer token only). */
 export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
-  const latest = Math.max(0, ...listMigrations().map((m) => m.version));
-  app.get('/readyz', (_req, res) => {
+  // Each engine has its own numbered migrations (migrations/ and migrations/postgres/).
+  const dir = deps.database.dialect === 'postgres' ? fileURLToPath(new URL('../../migrations/postgres/', import.meta.url)) : undefined;
+  const latest = Math.max(0, ...listMigrations(dir).map((m) => m.version));
+  // Both engines answer the same query; on PostgreSQL it also proves a pooled connection can be had.
+  app.get('/readyz', async (_req, res) => {
     res.set('Cache-Control', 'no-store');
     try {
-      const row = deps.database.sqlite.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+      const row = (await deps.database.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))!;
       if ((row.v ?? 0) < latest) return res.status(503).json({ ok: false, error: `database schema at ${row.v}, this version needs ${latest}` });
       res.json({ ok: true });
     } catch (err) {
