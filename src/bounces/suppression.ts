@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { findByEmail, findById, logConsent, updateSubscriber } from '../subscribers/subscriber-repo.js';
 
 /** What a provider or the bounce mailbox reported about one recipient. */
@@ -37,36 +37,36 @@ export function emailHash(email: string): string {
  * when the relay refuses a recipient) and says why in the consent log
  * (`bounced` or `complained`, method = the provider).
  */
-export function recordBounce(database: Database_, report: BounceReport, rule: SoftBounceRule, now: Date): BounceOutcome {
+export async function recordBounce(database: Sql, report: BounceReport, rule: SoftBounceRule, now: Date): Promise<BounceOutcome> {
   const at = now.toISOString();
-  const { sqlite } = database;
-  return sqlite
-    .transaction((): BounceOutcome => {
-      const subscriber = findByEmail(database, report.email);
-      const fresh = sqlite
-        .prepare('INSERT INTO provider_events (provider, event_id, kind, subscriber_id, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(report.provider, report.eventId, report.kind, subscriber?.id ?? null, at).changes;
-      if (!fresh) return 'duplicate';
-      let reason: 'hard_bounce' | 'complaint' | 'soft_bounces' = report.kind === 'soft_bounce' ? 'soft_bounces' : report.kind;
-      if (report.kind === 'soft_bounce') {
-        if (!subscriber) return 'unknown_recipient';
-        const since = new Date(now.getTime() - rule.windowDays * 86_400_000).toISOString();
-        const { n } = sqlite
-          .prepare("SELECT count(*) AS n FROM provider_events WHERE subscriber_id = ? AND kind = 'soft_bounce' AND received_at > ?")
-          .get(subscriber.id, since) as { n: number };
-        if (n < rule.count) return 'counted';
-        reason = 'soft_bounces';
-      }
-      const inserted = sqlite
-        .prepare('INSERT INTO suppressions (email_hash, subscriber_id, reason, source, detail, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(emailHash(report.email), subscriber?.id ?? null, reason, report.provider, report.detail?.slice(0, 500) ?? null, at).changes;
-      if (!subscriber) return inserted ? 'suppressed' : 'already_suppressed';
-      if (subscriber.status === 'bounced' && !inserted) return 'already_suppressed';
-      if (subscriber.status !== 'bounced') updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
-      logConsent(database, subscriber.id, report.kind === 'complaint' ? 'complained' : 'bounced', { method: report.provider }, at);
-      return 'suppressed';
-    })
-    .immediate();
+  return database.tx(async (t): Promise<BounceOutcome> => {
+    const subscriber = await findByEmail(t, report.email);
+    const { changes: fresh } = await t.run(
+      'INSERT INTO provider_events (provider, event_id, kind, subscriber_id, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [report.provider, report.eventId, report.kind, subscriber?.id ?? null, at],
+    );
+    if (!fresh) return 'duplicate';
+    let reason: 'hard_bounce' | 'complaint' | 'soft_bounces' = report.kind === 'soft_bounce' ? 'soft_bounces' : report.kind;
+    if (report.kind === 'soft_bounce') {
+      if (!subscriber) return 'unknown_recipient';
+      const since = new Date(now.getTime() - rule.windowDays * 86_400_000).toISOString();
+      const row = await t.get<{ n: number }>(
+        "SELECT count(*) AS n FROM provider_events WHERE subscriber_id = ? AND kind = 'soft_bounce' AND received_at > ?",
+        [subscriber.id, since],
+      );
+      if (row!.n < rule.count) return 'counted';
+      reason = 'soft_bounces';
+    }
+    const { changes: inserted } = await t.run(
+      'INSERT INTO suppressions (email_hash, subscriber_id, reason, source, detail, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [emailHash(report.email), subscriber?.id ?? null, reason, report.provider, report.detail?.slice(0, 500) ?? null, at],
+    );
+    if (!subscriber) return inserted ? 'suppressed' : 'already_suppressed';
+    if (subscriber.status === 'bounced' && !inserted) return 'already_suppressed';
+    if (subscriber.status !== 'bounced') await updateSubscriber(t, subscriber.id, { status: 'bounced' }, at);
+    await logConsent(t, subscriber.id, report.kind === 'complaint' ? 'complained' : 'bounced', { method: report.provider }, at);
+    return 'suppressed';
+  });
 }
 
 /**
@@ -75,21 +75,18 @@ export function recordBounce(database: Database_, report: BounceReport, rule: So
  * must opt in again). Their soft-bounce history is forgotten so the next one
  * does not suppress them again at once. False when there was nothing to lift.
  */
-export function liftSuppression(database: Database_, target: { subscriberId?: number; hash?: string }, now: Date): boolean {
+export async function liftSuppression(database: Sql, target: { subscriberId?: number; hash?: string }, now: Date): Promise<boolean> {
   const at = now.toISOString();
-  const { sqlite } = database;
-  return sqlite
-    .transaction(() => {
-      const s = target.subscriberId !== undefined ? findById(database, target.subscriberId) : undefined;
-      const removed = s
-        ? sqlite.prepare('DELETE FROM suppressions WHERE subscriber_id = ? OR email_hash = ?').run(s.id, emailHash(s.email)).changes
-        : sqlite.prepare('DELETE FROM suppressions WHERE email_hash = ?').run(target.hash ?? '').changes;
-      if (!s) return removed > 0;
-      sqlite.prepare("DELETE FROM provider_events WHERE subscriber_id = ? AND kind = 'soft_bounce'").run(s.id);
-      if (s.status !== 'bounced') return removed > 0;
-      updateSubscriber(database, s.id, { status: s.confirmedAt ? 'active' : 'unsubscribed' }, at);
-      logConsent(database, s.id, 'suppression_lifted', { method: 'admin' }, at);
-      return true;
-    })
-    .immediate();
+  return database.tx(async (t) => {
+    const s = target.subscriberId !== undefined ? await findById(t, target.subscriberId) : undefined;
+    const { changes: removed } = s
+      ? await t.run('DELETE FROM suppressions WHERE subscriber_id = ? OR email_hash = ?', [s.id, emailHash(s.email)])
+      : await t.run('DELETE FROM suppressions WHERE email_hash = ?', [target.hash ?? '']);
+    if (!s) return removed > 0;
+    await t.run("DELETE FROM provider_events WHERE subscriber_id = ? AND kind = 'soft_bounce'", [s.id]);
+    if (s.status !== 'bounced') return removed > 0;
+    await updateSubscriber(t, s.id, { status: s.confirmedAt ? 'active' : 'unsubscribed' }, at);
+    await logConsent(t, s.id, 'suppression_lifted', { method: 'admin' }, at);
+    return true;
+  });
 }

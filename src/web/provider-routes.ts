@@ -4,7 +4,7 @@ import { mailgunReports, postmarkReports, sendgridReports, sesReports } from '..
 import { sendgridKey, verifyBasicAuth, verifyMailgun, verifySendgrid } from '../bounces/provider-signatures.js';
 import { createSnsVerifier, SnsMessage, trustedSnsUrl, type CertPolicy } from '../bounces/sns-verify.js';
 import { recordBounce, type BounceReport, type SoftBounceRule } from '../bounces/suppression.js';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { maskEmail, type Logger } from '../logger.js';
 
 /** Provider settings (config.providers); a provider without its secret has no endpoint. */
@@ -19,7 +19,7 @@ export interface ProviderSettings {
 
 /** What the provider webhooks need. */
 export interface ProviderRouteDeps {
-  database: Database_;
+  database: Sql;
   log: Logger;
   providers: ProviderSettings;
   softBounces: SoftBounceRule;
@@ -43,12 +43,14 @@ export function registerProviderRoutes(app: Express, deps: ProviderRouteDeps): v
     log.warn({ provider, why }, 'provider webhook refused');
     res.status(status).json({ error: { code: status === 400 ? 'bad_request' : 'forbidden', message: why } });
   };
-  const handle = (res: Response, reports: BounceReport[]) => {
-    const outcomes = reports.map((r) => {
-      const outcome = recordBounce(deps.database, r, deps.softBounces, now());
+  const handle = async (res: Response, reports: BounceReport[]) => {
+    const outcomes = [];
+    // One after another: a batch naming one reader twice counts in order.
+    for (const r of reports) {
+      const outcome = await recordBounce(deps.database, r, deps.softBounces, now());
       log.info({ provider: r.provider, kind: r.kind, to: maskEmail(r.email), outcome }, 'provider bounce report');
-      return outcome;
-    });
+      outcomes.push(outcome);
+    }
     res.json({ ok: true, events: outcomes.length, outcomes });
   };
   const json = (req: Request): unknown => {
@@ -86,37 +88,37 @@ export function registerProviderRoutes(app: Express, deps: ProviderRouteDeps): v
       } catch {
         return res.json({ ok: true, events: 0 });
       }
-      handle(res, sesReports(message as Record<string, unknown>, m.MessageId));
+      await handle(res, sesReports(message as Record<string, unknown>, m.MessageId));
     });
   }
 
   if (p.postmarkAuth) {
-    app.post('/webhooks/postmark', raw, (req, res) => {
+    app.post('/webhooks/postmark', raw, async (req, res) => {
       if (!verifyBasicAuth(p.postmarkAuth!, req.get('authorization'))) return refuse(res, 401, 'postmark', 'basic auth does not match POSTMARK_WEBHOOK_AUTH');
       const body = json(req);
       if (!body || typeof body !== 'object') return refuse(res, 400, 'postmark', 'body is not JSON');
-      handle(res, postmarkReports(body as Record<string, unknown>));
+      await handle(res, postmarkReports(body as Record<string, unknown>));
     });
   }
 
   if (p.mailgunSigningKey) {
     const MailgunBody = z.object({ signature: z.record(z.string(), z.unknown()), 'event-data': z.record(z.string(), z.unknown()) });
-    app.post('/webhooks/mailgun', raw, (req, res) => {
+    app.post('/webhooks/mailgun', raw, async (req, res) => {
       const parsed = MailgunBody.safeParse(json(req));
       if (!parsed.success) return refuse(res, 400, 'mailgun', 'not a Mailgun webhook (signature, event-data)');
       if (!verifyMailgun(p.mailgunSigningKey!, parsed.data.signature, now())) return refuse(res, 403, 'mailgun', 'HMAC signature does not verify, or the timestamp is stale');
-      handle(res, mailgunReports(parsed.data['event-data']));
+      await handle(res, mailgunReports(parsed.data['event-data']));
     });
   }
 
   if (p.sendgridPublicKey) {
     const key = sendgridKey(p.sendgridPublicKey);
-    app.post('/webhooks/sendgrid', raw, (req, res) => {
+    app.post('/webhooks/sendgrid', raw, async (req, res) => {
       const ok = verifySendgrid(key, req.get('x-twilio-email-event-webhook-signature'), req.get('x-twilio-email-event-webhook-timestamp'), req.body as Buffer, now());
       if (!ok) return refuse(res, 403, 'sendgrid', 'ECDSA signature does not verify, or the timestamp is stale');
       const body = json(req);
       if (!Array.isArray(body)) return refuse(res, 400, 'sendgrid', 'body is not an array of events');
-      handle(res, sendgridReports(body));
+      await handle(res, sendgridReports(body));
     });
   }
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError } from '../config.js';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 
 // Outgoing webhooks (issue 16). Each request carries
@@ -23,15 +23,15 @@ export function signWebhook(secret: string, t: number, body: string): string {
 }
 
 /** Makes webhook_endpoints hold exactly the configured URLs (each wanting every event). */
-export function syncWebhookEndpoints({ sqlite }: Database_, urls: readonly string[], secret: string | undefined): void {
+export async function syncWebhookEndpoints(database: Sql, urls: readonly string[], secret: string | undefined): Promise<void> {
   if (urls.length && !secret) throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every webhook is signed)');
-  sqlite.transaction(() => {
+  await database.tx(async (t) => {
     const keep = new Set(urls);
-    for (const r of sqlite.prepare('SELECT id, url FROM webhook_endpoints').all() as { id: number; url: string }[]) {
-      if (!keep.has(r.url)) sqlite.prepare('DELETE FROM webhook_endpoints WHERE id = ?').run(r.id);
+    for (const r of await t.all<{ id: number; url: string }>('SELECT id, url FROM webhook_endpoints')) {
+      if (!keep.has(r.url)) await t.run('DELETE FROM webhook_endpoints WHERE id = ?', [r.id]);
     }
-    for (const url of urls) sqlite.prepare('INSERT INTO webhook_endpoints (url) VALUES (?) ON CONFLICT (url) DO NOTHING').run(url);
-  })();
+    for (const url of urls) await t.run('INSERT INTO webhook_endpoints (url) VALUES (?) ON CONFLICT (url) DO NOTHING', [url]);
+  });
 }
 
 /** What one round did. */
@@ -41,30 +41,42 @@ export interface WebhookRound {
   failed: number;
 }
 
-/** Sends due webhooks from the stored queue, with retries and backoff. */
-export function createWebhookSender(deps: { database: Database_; log: Logger; secret: string | undefined; timeoutMs?: number }) {
-  const { sqlite } = deps.database;
-  const claim = sqlite.transaction((now: string) => {
-    const rows = sqlite
-      .prepare(
-        `SELECT q.id, q.event, q.payload, q.attempts, e.url FROM webhook_queue q JOIN webhook_endpoints e ON e.id = q.endpoint_id
-         WHERE q.status = 'queued' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at LIMIT ${BATCH}`,
-      )
-      .all(now) as { id: number; event: string; payload: string; attempts: number; url: string }[];
-    const take = sqlite.prepare("UPDATE webhook_queue SET status = 'sending' WHERE id = ?");
-    for (const r of rows) take.run(r.id);
-    return rows;
-  });
-  const done = sqlite.prepare("UPDATE webhook_queue SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?");
-  const again = sqlite.prepare('UPDATE webhook_queue SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?');
+type Claimed = { id: number; event: string; payload: string; attempts: number; url: string };
+
+/**
+ * Sends due webhooks from the stored queue, with retries and backoff. Several
+ * processes (web nodes) may run it against one database: rows are claimed
+ * with a lease, so each delivery attempt belongs to one process.
+ */
+export function createWebhookSender(deps: { database: Sql; log: Logger; secret: string | undefined; timeoutMs?: number }) {
+  const { database } = deps;
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  // A claimed ('sending') row's next_attempt_at is its lease: long enough for
+  // the whole batch to time out one by one. A sender that dies mid-batch
+  // leaves rows whose lease runs out; any process then claims them again
+  // (at least once).
+  const leaseMs = BATCH * timeoutMs + 60_000;
+  // One statement claims: the compare-and-set in the outer WHERE (still due,
+  // still unclaimed or lease over) keeps two processes from taking one row on
+  // either engine; on PostgreSQL SKIP LOCKED also lets a second process take
+  // the next rows instead of waiting on the first one's.
+  const lock = database.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+  const claimSql = `UPDATE webhook_queue SET status = 'sending', next_attempt_at = ?
+     WHERE id IN (SELECT id FROM webhook_queue WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
+                  ORDER BY next_attempt_at, id LIMIT ${BATCH} ${lock})
+       AND status IN ('queued', 'sending') AND next_attempt_at <= ?
+     RETURNING id, event, payload, attempts, (SELECT url FROM webhook_endpoints e WHERE e.id = webhook_queue.endpoint_id) AS url`;
+  const claim = async (now: Date): Promise<Claimed[]> => {
+    const at = now.toISOString();
+    const rows = await database.all<Claimed>(claimSql, [new Date(now.getTime() + leaseMs).toISOString(), at, at]);
+    return rows.sort((a, b) => a.id - b.id);
+  };
   let running: Promise<WebhookRound> | null = null;
 
   async function round(clock: () => Date): Promise<WebhookRound> {
     const result = { sent: 0, retried: 0, failed: 0 };
     if (!deps.secret) return result;
-    // A sender that died mid-request left 'sending' rows: they go out again (at least once).
-    sqlite.prepare("UPDATE webhook_queue SET status = 'queued' WHERE status = 'sending' AND next_attempt_at <= ?").run(new Date(clock().getTime() - 10 * 60_000).toISOString());
-    for (let rows = claim.immediate(clock().toISOString()); rows.length; rows = claim.immediate(clock().toISOString())) {
+    for (let rows = await claim(clock()); rows.length; rows = await claim(clock())) {
       for (const r of rows) {
         const t = Math.floor(clock().getTime() / 1000);
         let error: string | null = null;
@@ -74,7 +86,7 @@ export function createWebhookSender(deps: { database: Database_; log: Logger; se
             headers: { 'content-type': 'application/json', 'user-agent': 'Paperboy-Webhooks/1', 'paperboy-event': r.event, 'paperboy-delivery': String(r.id), 'paperboy-signature': signWebhook(deps.secret, t, r.payload) },
             body: r.payload,
             redirect: 'error',
-            signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+            signal: AbortSignal.timeout(timeoutMs),
           });
           if (!res.ok) error = `HTTP ${res.status}`;
           await res.body?.cancel();
@@ -83,13 +95,19 @@ export function createWebhookSender(deps: { database: Database_; log: Logger; se
         }
         const at = clock();
         if (!error) {
-          done.run(at.toISOString(), r.id);
+          await database.run("UPDATE webhook_queue SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?", [at.toISOString(), r.id]);
           result.sent++;
           continue;
         }
         const attempts = r.attempts + 1;
         const giveUp = attempts >= MAX_ATTEMPTS;
-        again.run(giveUp ? 'failed' : 'queued', attempts, new Date(at.getTime() + webhookRetryDelayMs(attempts)).toISOString(), error, r.id);
+        await database.run('UPDATE webhook_queue SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?', [
+          giveUp ? 'failed' : 'queued',
+          attempts,
+          new Date(at.getTime() + webhookRetryDelayMs(attempts)).toISOString(),
+          error,
+          r.id,
+        ]);
         result[giveUp ? 'failed' : 'retried']++;
         deps.log.warn({ webhook: r.id, event: r.event, attempts, err: error, gaveUp: giveUp }, 'webhook delivery failed');
       }

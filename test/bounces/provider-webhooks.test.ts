@@ -51,19 +51,20 @@ describe('bounces and complaints from providers, through the real endpoints', ()
     await certServer.close();
   });
 
-  beforeEach(() => {
-    const { sqlite } = app.database;
-    sqlite.exec('DELETE FROM subscribers; DELETE FROM suppressions; DELETE FROM provider_events;');
-    const add = sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?)");
+  beforeEach(async () => {
+    const db = app.database;
+    await db.exec('DELETE FROM subscribers; DELETE FROM suppressions; DELETE FROM provider_events;');
     const at = new Date().toISOString();
-    for (const who of ['hard', 'full', 'angry', 'vacation', 'blocked', 'ok', 'slow']) add.run(`${who}@example.org`, at, at, at);
+    for (const who of ['hard', 'full', 'angry', 'vacation', 'blocked', 'ok', 'slow']) {
+      await db.run("INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?)", [`${who}@example.org`, at, at, at]);
+    }
   });
 
-  const status = (email: string) => (app.database.sqlite.prepare('SELECT status FROM subscribers WHERE email = ?').get(email) as { status: string }).status;
+  const status = async (email: string) => (await app.database.get<{ status: string }>('SELECT status FROM subscribers WHERE email = ?', [email]))!.status;
   const consent = (email: string) =>
-    app.database.sqlite.prepare('SELECT event, method FROM consent_events c JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = ? ORDER BY c.id').all(email);
+    app.database.all('SELECT event, method FROM consent_events c JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = ? ORDER BY c.id', [email]);
   const suppression = (email: string) =>
-    app.database.sqlite.prepare('SELECT reason, source FROM suppressions p JOIN subscribers s ON s.id = p.subscriber_id WHERE s.email = ?').get(email);
+    app.database.get('SELECT reason, source FROM suppressions p JOIN subscribers s ON s.id = p.subscriber_id WHERE s.email = ?', [email]);
   const post = (path: string, body: string, headers: Record<string, string> = {}) => fetch(`${app.url}${path}`, { method: 'POST', body, headers });
 
   describe('Amazon SES through SNS', () => {
@@ -83,13 +84,13 @@ describe('bounces and complaints from providers, through the real endpoints', ()
     it('when a permanent bounce arrives signed (v1 and v2), then the address is suppressed at once and the consent log says ses', async () => {
       const res = await sns(notification(fixture('ses-bounce-permanent.json')));
       expect(res.status).toBe(200);
-      expect(status('hard@example.org')).toBe('bounced');
-      expect(consent('hard@example.org')).toContainEqual({ event: 'bounced', method: 'ses' });
-      expect(suppression('hard@example.org')).toEqual({ reason: 'hard_bounce', source: 'ses' });
+      expect(await status('hard@example.org')).toBe('bounced');
+      expect(await consent('hard@example.org')).toContainEqual({ event: 'bounced', method: 'ses' });
+      expect(await suppression('hard@example.org')).toEqual({ reason: 'hard_bounce', source: 'ses' });
       const complaint = signSns({ Type: 'Notification', MessageId: randomUUID(), TopicArn: TOPIC, Message: fixture('ses-complaint.json'), Timestamp: new Date().toISOString(), SigningCertURL: certUrl() }, '2');
       expect((await sns(complaint)).status).toBe(200);
-      expect(status('angry@example.org')).toBe('bounced');
-      expect(consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'ses' });
+      expect(await status('angry@example.org')).toBe('bounced');
+      expect(await consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'ses' });
     });
 
     it('when the message was changed after signing, or signed for another topic, or the cert is not on an SNS host, then it is refused and nothing changes', async () => {
@@ -99,29 +100,29 @@ describe('bounces and complaints from providers, through the real endpoints', ()
       const elsewhere = notification(fixture('ses-bounce-permanent.json'), { SigningCertURL: certUrl().replace('127.0.0.1', 'localhost') });
       expect((await sns(elsewhere)).status).toBe(403);
       expect((await sns({ hello: 'world' })).status).toBe(400);
-      expect(status('hard@example.org')).toBe('active');
-      expect(status('angry@example.org')).toBe('active');
+      expect(await status('hard@example.org')).toBe('active');
+      expect(await status('angry@example.org')).toBe('active');
     });
 
     it('when a signed message is replayed, then the second delivery changes nothing, and an old one is refused', async () => {
       const m = notification(fixture('ses-bounce-permanent.json'));
       expect(await (await sns(m)).json()).toMatchObject({ outcomes: ['suppressed'] });
       expect(await (await sns(m)).json()).toMatchObject({ outcomes: ['duplicate'] });
-      expect(consent('hard@example.org').filter((e) => (e as { event: string }).event === 'bounced')).toHaveLength(1);
+      expect((await consent('hard@example.org')).filter((e) => (e as { event: string }).event === 'bounced')).toHaveLength(1);
       const old = notification(fixture('ses-complaint.json'), { Timestamp: new Date(Date.now() - 2 * 3600_000).toISOString() });
       expect((await sns(old)).status).toBe(400);
-      expect(status('angry@example.org')).toBe('active');
+      expect(await status('angry@example.org')).toBe('active');
     });
 
     it('when transient bounces arrive, then the address is suppressed only at the third within the window', async () => {
       const transient = (n: number) => fixture('ses-bounce-transient.json').replace('FEEDBACK_ID', `transient-${n}`);
       for (const n of [1, 2]) {
         expect(await (await sns(notification(transient(n)))).json()).toMatchObject({ outcomes: ['counted'] });
-        expect(status('full@example.org')).toBe('active');
+        expect(await status('full@example.org')).toBe('active');
       }
       expect(await (await sns(notification(transient(3)))).json()).toMatchObject({ outcomes: ['suppressed'] });
-      expect(status('full@example.org')).toBe('bounced');
-      expect(suppression('full@example.org')).toEqual({ reason: 'soft_bounces', source: 'ses' });
+      expect(await status('full@example.org')).toBe('bounced');
+      expect(await suppression('full@example.org')).toEqual({ reason: 'soft_bounces', source: 'ses' });
     });
   });
 
@@ -131,17 +132,17 @@ describe('bounces and complaints from providers, through the real endpoints', ()
     it('when the basic-auth credentials are missing or wrong, then it is refused', async () => {
       expect((await post('/webhooks/postmark', fixture('postmark-bounce-hard.json'), { 'content-type': 'application/json' })).status).toBe(401);
       expect((await post('/webhooks/postmark', fixture('postmark-bounce-hard.json'), auth('hooks:guess-guess-guess'))).status).toBe(401);
-      expect(status('hard@example.org')).toBe('active');
+      expect(await status('hard@example.org')).toBe('active');
     });
 
     it('when a hard bounce and a spam complaint arrive, then both are suppressed; an auto-reply is ignored; a replay changes nothing', async () => {
       expect((await post('/webhooks/postmark', fixture('postmark-bounce-hard.json'), auth(POSTMARK))).status).toBe(200);
-      expect(status('hard@example.org')).toBe('bounced');
+      expect(await status('hard@example.org')).toBe('bounced');
       expect(await (await post('/webhooks/postmark', fixture('postmark-bounce-hard.json'), auth(POSTMARK))).json()).toMatchObject({ outcomes: ['duplicate'] });
       await post('/webhooks/postmark', fixture('postmark-spam-complaint.json'), auth(POSTMARK));
-      expect(consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'postmark' });
+      expect(await consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'postmark' });
       expect(await (await post('/webhooks/postmark', fixture('postmark-autoresponder.json'), auth(POSTMARK))).json()).toMatchObject({ events: 0 });
-      expect(status('vacation@example.org')).toBe('active');
+      expect(await status('vacation@example.org')).toBe('active');
     });
   });
 
@@ -156,18 +157,18 @@ describe('bounces and complaints from providers, through the real endpoints', ()
     it('when the HMAC is right and fresh, then a permanent failure and a complaint suppress; a replay changes nothing', async () => {
       const body = signed('mailgun-failed-permanent.json');
       expect((await mg(body)).status).toBe(200);
-      expect(status('hard@example.org')).toBe('bounced');
-      expect(consent('hard@example.org')).toContainEqual({ event: 'bounced', method: 'mailgun' });
+      expect(await status('hard@example.org')).toBe('bounced');
+      expect(await consent('hard@example.org')).toContainEqual({ event: 'bounced', method: 'mailgun' });
       expect(await (await mg(body)).json()).toMatchObject({ outcomes: ['duplicate'] });
       await mg(signed('mailgun-complained.json'));
-      expect(consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'mailgun' });
+      expect(await consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'mailgun' });
     });
 
     it('when signed with another key, or with a timestamp from an hour ago, then it is refused', async () => {
       expect((await mg(signed('mailgun-failed-permanent.json', { key: 'key-not-ours-0000000000000000' }))).status).toBe(403);
       expect((await mg(signed('mailgun-failed-permanent.json', { timestamp: String(Math.floor(Date.now() / 1000) - 3600) }))).status).toBe(403);
       expect((await mg('{"event-data":{}}')).status).toBe(400);
-      expect(status('hard@example.org')).toBe('active');
+      expect(await status('hard@example.org')).toBe('active');
     });
   });
 
@@ -182,12 +183,12 @@ describe('bounces and complaints from providers, through the real endpoints', ()
       const body = fixture('sendgrid-events.json');
       const res = await post('/webhooks/sendgrid', body, sign(body));
       expect(res.status).toBe(200);
-      expect(status('hard@example.org')).toBe('bounced');
-      expect(status('angry@example.org')).toBe('bounced');
-      expect(consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'sendgrid' });
-      expect(status('blocked@example.org')).toBe('active');
-      expect(status('slow@example.org')).toBe('active');
-      expect(status('ok@example.org')).toBe('active');
+      expect(await status('hard@example.org')).toBe('bounced');
+      expect(await status('angry@example.org')).toBe('bounced');
+      expect(await consent('angry@example.org')).toContainEqual({ event: 'complained', method: 'sendgrid' });
+      expect(await status('blocked@example.org')).toBe('active');
+      expect(await status('slow@example.org')).toBe('active');
+      expect(await status('ok@example.org')).toBe('active');
       expect(await (await post('/webhooks/sendgrid', body, sign(body))).json()).toMatchObject({ outcomes: ['duplicate', 'duplicate', 'duplicate'] });
     });
 
@@ -197,8 +198,8 @@ describe('bounces and complaints from providers, through the real endpoints', ()
       const old = String(Math.floor(Date.now() / 1000) - 3600);
       expect((await post('/webhooks/sendgrid', body, sign(body, old))).status).toBe(403);
       expect((await post('/webhooks/sendgrid', body, { 'content-type': 'application/json' })).status).toBe(403);
-      expect(status('hard@example.org')).toBe('active');
-      expect(status('ok@example.org')).toBe('active');
+      expect(await status('hard@example.org')).toBe('active');
+      expect(await status('ok@example.org')).toBe('active');
     });
   });
 

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordBounce } from '../../src/bounces/suppression.js';
 import { eraseByEmail } from '../../src/privacy/reader-data.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { MAX_ATTEMPTS } from '../../src/webhooks/webhook-sender.js';
-import { listen, runCli, startPaperboy } from '../helpers.js';
+import { createWebhookSender, MAX_ATTEMPTS } from '../../src/webhooks/webhook-sender.js';
+import { openDatabase } from '../../src/db/client.js';
+import { listen, runCli, silentLog, startPaperboy } from '../helpers.js';
 
 const SECRET = 'webhook-secret-webhook-secret-0123456789';
 
@@ -21,12 +22,14 @@ describe('outgoing webhooks', () => {
   let receiver: Awaited<ReturnType<typeof listen>>;
   const got: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
   let failNext = 0;
+  let delayMs = 0;
 
   beforeAll(async () => {
     receiver = await listen((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => {
+      req.on('end', async () => {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
         if (failNext > 0) {
           failNext--;
           res.statusCode = 503;
@@ -42,20 +45,22 @@ describe('outgoing webhooks', () => {
     await app.stop();
     await receiver.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     got.length = 0;
     failNext = 0;
-    app.database.sqlite.exec('DELETE FROM webhook_queue');
+    delayMs = 0;
+    await app.database.run('DELETE FROM webhook_queue');
   });
 
+  const queued = async (where = '1 = 1') => (await app.database.get<{ n: number }>(`SELECT count(*) AS n FROM webhook_queue WHERE ${where}`))!.n;
   const events = () => got.map((g) => JSON.parse(g.body) as { event: string; email: string; method?: string });
 
   it('when a reader subscribes, confirms and unsubscribes, then each is sent once, signed with a timestamp', async () => {
     expect((await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'hook@example.org', topics: ['interpretability'] }) })).status).toBe(202);
-    const s = findByEmail(app.database, 'hook@example.org')!;
+    const s = (await findByEmail(app.database, 'hook@example.org'))!;
     const confirm = app.links.confirmUrl(s, new Date()).replace(/^https?:\/\/[^/]+/, app.url);
     await fetch(confirm, { method: 'POST', redirect: 'manual' });
-    const unsub = app.links.unsubscribeUrl(findByEmail(app.database, 'hook@example.org')!).replace(/^https?:\/\/[^/]+/, app.url);
+    const unsub = app.links.unsubscribeUrl((await findByEmail(app.database, 'hook@example.org'))!).replace(/^https?:\/\/[^/]+/, app.url);
     await fetch(unsub, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect(await app.webhooks.run()).toMatchObject({ sent: 3, retried: 0 });
     expect(events().map((e) => e.event)).toEqual(['subscribed', 'confirmed', 'unsubscribed']);
@@ -68,25 +73,25 @@ describe('outgoing webhooks', () => {
   });
 
   it('when a bounce, a complaint and a sent digest happen, then they are reported too', async () => {
-    const { sqlite } = app.database;
+    const db = app.database;
     const at = new Date().toISOString();
-    for (const e of ['b@example.org', 'c@example.org']) sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?)").run(e, at, at, at);
+    for (const e of ['b@example.org', 'c@example.org']) await db.run("INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?)", [e, at, at, at]);
     const rule = { count: 3, windowDays: 7 };
-    recordBounce(app.database, { provider: 'ses', eventId: 'w1', kind: 'hard_bounce', email: 'b@example.org' }, rule, new Date());
-    recordBounce(app.database, { provider: 'mailgun', eventId: 'w2', kind: 'complaint', email: 'c@example.org' }, rule, new Date());
-    const id = findByEmail(app.database, 'c@example.org')!.id;
-    sqlite.prepare("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at) VALUES (?, '2026-12-01', 'sending', '<m@x>', '[{\"pk\":1},{\"pk\":2}]', ?, ?)").run(id, at, at);
-    sqlite.prepare("UPDATE deliveries SET status = 'sent', finished_at = ? WHERE subscriber_id = ?").run(at, id);
+    await recordBounce(db, { provider: 'ses', eventId: 'w1', kind: 'hard_bounce', email: 'b@example.org' }, rule, new Date());
+    await recordBounce(db, { provider: 'mailgun', eventId: 'w2', kind: 'complaint', email: 'c@example.org' }, rule, new Date());
+    const id = (await findByEmail(db, 'c@example.org'))!.id;
+    await db.run("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at) VALUES (?, '2026-12-01', 'sending', '<m@x>', '[{\"pk\":1},{\"pk\":2}]', ?, ?)", [id, at, at]);
+    await db.run("UPDATE deliveries SET status = 'sent', finished_at = ? WHERE subscriber_id = ?", [at, id]);
     await app.webhooks.run();
     expect(events().map((e) => e.event).sort()).toEqual(['bounced', 'complained', 'digest_sent']);
     expect(events().find((e) => e.event === 'digest_sent')).toMatchObject({ email: 'c@example.org', period: '2026-12-01', papers: 2 });
   });
 
   it('when the receiver fails, then the event is retried with growing backoff from the queue and delivered once it answers, and given up after the last try', async () => {
-    const { sqlite } = app.database;
+    const db = app.database;
     const at = new Date().toISOString();
-    sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('r@example.org', 'pending', ?, ?)").run(at, at);
-    sqlite.prepare("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'subscribe_requested', 'web', ? FROM subscribers WHERE email = 'r@example.org'").run(at);
+    await db.run("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('r@example.org', 'pending', ?, ?)", [at, at]);
+    await db.run("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'subscribe_requested', 'web', ? FROM subscribers WHERE email = 'r@example.org'", [at]);
     failNext = 2;
     let clock = Date.now();
     const run = () => app.webhooks.run(() => new Date(clock));
@@ -94,7 +99,7 @@ describe('outgoing webhooks', () => {
     expect(await run()).toMatchObject({ sent: 0, retried: 0 }); // not due yet
     clock += 30_000;
     expect(await run()).toMatchObject({ retried: 1 });
-    const second = sqlite.prepare('SELECT attempts, next_attempt_at AS next FROM webhook_queue').get() as { attempts: number; next: string };
+    const second = (await db.get<{ attempts: number; next: string }>('SELECT attempts, next_attempt_at AS next FROM webhook_queue'))!;
     expect(second.attempts).toBe(2);
     expect(Date.parse(second.next) - clock).toBe(60_000);
     clock += 60_000;
@@ -102,22 +107,58 @@ describe('outgoing webhooks', () => {
     expect(got).toHaveLength(1);
 
     failNext = 1000;
-    sqlite.prepare("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'confirmed', 'web', ? FROM subscribers WHERE email = 'r@example.org'").run(at);
+    await db.run("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'confirmed', 'web', ? FROM subscribers WHERE email = 'r@example.org'", [at]);
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       await run();
       clock += 7 * 3600_000;
     }
-    expect(sqlite.prepare("SELECT status, attempts FROM webhook_queue WHERE event = 'confirmed'").get()).toEqual({ status: 'failed', attempts: MAX_ATTEMPTS });
+    expect(await db.get("SELECT status, attempts FROM webhook_queue WHERE event = 'confirmed'")).toEqual({ status: 'failed', attempts: MAX_ATTEMPTS });
   });
 
-  it("when a reader's data is deleted, then their undelivered events go with it", () => {
-    const { sqlite } = app.database;
+  it("when a reader's data is deleted, then their undelivered events go with it", async () => {
+    const db = app.database;
     const at = new Date().toISOString();
-    sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('del@example.org', 'pending', ?, ?)").run(at, at);
-    sqlite.prepare("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'subscribe_requested', 'web', ? FROM subscribers WHERE email = 'del@example.org'").run(at);
-    expect((sqlite.prepare('SELECT count(*) AS n FROM webhook_queue').get() as { n: number }).n).toBe(1);
-    eraseByEmail(app.database, 'del@example.org', new Date());
-    expect((sqlite.prepare('SELECT count(*) AS n FROM webhook_queue').get() as { n: number }).n).toBe(0);
+    await db.run("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('del@example.org', 'pending', ?, ?)", [at, at]);
+    await db.run("INSERT INTO consent_events (subscriber_id, event, method, at) SELECT id, 'subscribe_requested', 'web', ? FROM subscribers WHERE email = 'del@example.org'", [at]);
+    expect(await queued()).toBe(1);
+    await eraseByEmail(db, 'del@example.org', new Date());
+    expect(await queued()).toBe(0);
+  });
+
+  /** `n` pending readers whose subscribe_requested events were queued `ago` ms back. */
+  async function queueEvents(n: number, ago: number) {
+    const at = new Date(Date.now() - ago).toISOString();
+    for (let i = 0; i < n; i++) {
+      const { id } = (await app.database.get<{ id: number }>("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES (?, 'pending', ?, ?) RETURNING id", [`node${ago}-${i}@example.org`, at, at]))!;
+      await app.database.run("INSERT INTO consent_events (subscriber_id, event, method, at) VALUES (?, 'subscribe_requested', 'web', ?)", [id, at]);
+    }
+  }
+
+  it('when two nodes send from one queue at once, then every event goes out once, long-overdue ones too', async () => {
+    // A second process's connection to the same database.
+    const other = await openDatabase(app.config.database, { migrate: false, poolSize: 2 });
+    try {
+      await queueEvents(6, 3600_000);
+      delayMs = 100;
+      const nodes = [app.database, other].map((database) => createWebhookSender({ database, log: silentLog, secret: SECRET }));
+      const rounds = await Promise.all(nodes.map((n) => n.run()));
+      expect(rounds[0]!.sent + rounds[1]!.sent).toBe(6);
+      const ids = got.map((g) => g.headers['paperboy-delivery']);
+      expect(new Set(ids).size).toBe(6);
+      expect(ids).toHaveLength(6);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('when a sender dies holding claimed rows, then another sends them once their lease is over, not before', async () => {
+    await queueEvents(2, 60_000);
+    const now = Date.now();
+    // What a claim leaves behind: 'sending', next_attempt_at = the lease's end (BATCH × timeout + 1 min).
+    await app.database.run("UPDATE webhook_queue SET status = 'sending', next_attempt_at = ?", [new Date(now + 9 * 60_000).toISOString()]);
+    expect(await app.webhooks.run(() => new Date(now + 60_000))).toMatchObject({ sent: 0 });
+    expect(await app.webhooks.run(() => new Date(now + 10 * 60_000))).toMatchObject({ sent: 2 });
+    expect(await queued("status = 'sent'")).toBe(2);
   });
 
   it('when WEBHOOK_URLS is set without WEBHOOK_SECRET, then start-up refuses with exit 2', () => {
