@@ -1,5 +1,7 @@
 // The digest pipeline at scale, and the HTTP front door.
 // Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http]
+//        [--workers 1,3] [--database postgres]   (end to end with that many `digest run`
+//        processes on SQLite, and with --database postgres on PostgreSQL too: BENCH_PG_URL)
 // (npm run bench caps V8's old space at 256 MB: without a cap V8 lets the
 // garbage of message rendering and MIME encoding pile up well past 1 GB.)
 import { execFileSync, fork } from 'node:child_process';
@@ -21,6 +23,8 @@ import { subscriberSchedules, subscribersByIds } from '../src/subscribers/subscr
 import { runHttpBench } from './http.js';
 import type { AdminOverviewResult } from './admin-overview.js';
 import { startSink } from './sink.js';
+import { measureWorkers } from './workers.js';
+import Database from 'better-sqlite3';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -28,6 +32,15 @@ const flag = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const json = args.includes('--json');
+const listFlag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]!.split(',').map(Number) : [];
+};
+const WORKERS = listFlag('workers');
+const ON_POSTGRES = args[args.indexOf('--database') + 1] === 'postgres' && args.includes('--database');
+const PG_URL = process.env.BENCH_PG_URL;
+if (ON_POSTGRES && !PG_URL) throw new Error('--database postgres: set BENCH_PG_URL to a PostgreSQL server where the bench may create databases');
+if (ON_POSTGRES && !WORKERS.length) WORKERS.push(1, 3);
 const N = flag('subscribers', 100_000);
 const NEW_PAPERS = flag('papers', 1000);
 const OLD_PAPERS = flag('old', 50_000);
@@ -117,6 +130,13 @@ async function main() {
     execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./build-workload.ts', import.meta.url)), config.databasePath, String(N), String(NEW_PAPERS), String(OLD_PAPERS), NOW.toISOString()], { stdio: 'inherit' }),
   );
   log(`workload: ${N} subscribers, ${NEW_PAPERS} new papers among ${OLD_PAPERS} older ones (built in ${(build.ms / 1000).toFixed(1)} s, in its own process)`);
+  // The workload before any run, for the multi-process measurements (each gets a fresh copy).
+  const snapshot = join(dir, 'snapshot.db');
+  if (WORKERS.length) {
+    const db = new Database(config.databasePath, { readonly: true });
+    db.prepare('VACUUM INTO ?').run(snapshot);
+    db.close();
+  }
   const s = await createServices(config, pino({ level: 'silent' }));
   try {
     // Phases 1–2 hold their own indexes and caches; they are garbage before the end-to-end run starts.
@@ -174,10 +194,11 @@ async function main() {
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       ...naive,
     };
+    const workers = WORKERS.length ? await measureWorkers({ snapshot, dir, counts: WORKERS, pgUrl: ON_POSTGRES ? PG_URL : undefined, smtpUrl: sink.url, now: NOW, log }) : undefined;
     const http = args.includes('--no-http') ? undefined : await runHttpBench(log);
     // The admin overview (GET /admin over HTTP) at 100,000 subscribers and 1,000,000 ledger rows, in its own process.
     const adminOverview = args.includes('--no-http') ? undefined : await runAdminOverviewBench();
-    const extra = { ...(http ? { http } : {}), ...(adminOverview ? { adminOverview } : {}) };
+    const extra = { ...(workers ? { workers } : {}), ...(http ? { http } : {}), ...(adminOverview ? { adminOverview } : {}) };
     if (json) process.stdout.write(`${JSON.stringify({ ...result, ...extra })}\n`);
     else log(JSON.stringify({ ...result, ...extra }, null, 2));
   } finally {
