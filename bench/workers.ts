@@ -28,7 +28,7 @@ interface Summary {
 
 /** Runs `n` digest-run processes at once against `dbEnv`; resolves when all have exited. */
 async function runWorkers(n: number, dbEnv: Record<string, string>, smtpUrl: string, now: Date): Promise<{ ms: number; summaries: Summary[] }> {
-  const env = { ...process.env, ...dbEnv, SMTP_URL: smtpUrl, SECRET: 'bench-secret-bench-secret-bench-secret', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent', NODE_ENV: 'test' };
+  const env = { ...process.env, ...dbEnv, SMTP_URL: smtpUrl, SECRET: 'bench-secret-bench-secret-bench-secret', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
   const t = performance.now();
   const summaries = await Promise.all(
     Array.from({ length: n }, () => {
