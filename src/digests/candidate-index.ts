@@ -1,4 +1,4 @@
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
 import { BORROWED_WEIGHT, excludeQueries, interestFor, type Interest } from './interests.js';
 import { admit, boost } from './rank.js';
@@ -35,20 +35,27 @@ const PAPER_COLUMNS = `pk, id, title, abstract, authors, author_count AS authorC
 const toPaper = (r: Row): RecentPaper => ({ ...r, authors: JSON.parse(r.authors) as string[], keywords: JSON.parse(r.keywords) as string[] });
 
 /** The stored items of a digest with their papers (from `known` when it has them); papers since deleted are left out. */
-export function ledgerPapers<T extends { pk: number }>(database: Database_, items: T[], known: (pk: number) => RecentPaper | undefined = () => undefined): (T & { paper: RecentPaper })[] {
+export async function ledgerPapers<T extends { pk: number }>(database: Sql, items: T[], known: (pk: number) => RecentPaper | undefined = () => undefined): Promise<(T & { paper: RecentPaper })[]> {
   const missing = items.filter((i) => !known(i.pk)).map((i) => i.pk);
-  const loaded = missing.length ? loadPapers(database, missing) : new Map<number, RecentPaper>();
+  const loaded = missing.length ? await loadPapers(database, missing) : new Map<number, RecentPaper>();
   return items
     .map((i) => ({ ...i, paper: known(i.pk) ?? loaded.get(i.pk) }))
     .filter((i): i is T & { paper: RecentPaper } => i.paper !== undefined);
 }
 
 /** Papers by internal key (for resending or viewing a stored digest). */
-export function loadPapers(database: Database_, pks: number[]): Map<number, RecentPaper> {
-  const stmt = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE pk = ?`);
+export async function loadPapers(database: Sql, pks: number[]): Promise<Map<number, RecentPaper>> {
   const out = new Map<number, RecentPaper>();
+  if (database.dialect === 'postgres') {
+    // One round trip (in batches) rather than one per paper.
+    for (let i = 0; i < pks.length; i += 5000) {
+      const rows = await database.all<Row>(`SELECT ${PAPER_COLUMNS} FROM papers WHERE pk = ANY(?::int[])`, [pks.slice(i, i + 5000)]);
+      for (const row of rows) out.set(row.pk, toPaper(row));
+    }
+    return out;
+  }
   for (const pk of pks) {
-    const row = stmt.get(pk) as Row | undefined;
+    const row = await database.get<Row>(`SELECT ${PAPER_COLUMNS} FROM papers WHERE pk = ?`, [pk]);
     if (row) out.set(pk, toPaper(row));
   }
   return out;
@@ -64,15 +71,15 @@ export interface RankedHit extends QueryHit {
 const STATS_PAPERS = 5000;
 // A similar paper shares at least two of these many heaviest words of the paper it is like.
 const SIMILAR_PROBE_WORDS = 8;
-const statsCache = new WeakMap<Database_, { version: string; stats: CorpusStats }>();
+const statsCache = new WeakMap<Sql, { version: string; stats: CorpusStats }>();
 
 /** Corpus statistics of the newest papers, rebuilt when papers arrive. */
-export function corpusStats(database: Database_): CorpusStats {
-  const { n, maxPk } = database.sqlite.prepare('SELECT count(*) AS n, max(pk) AS maxPk FROM papers').get() as { n: number; maxPk: number | null };
+export async function corpusStats(database: Sql): Promise<CorpusStats> {
+  const { n, maxPk } = (await database.get<{ n: number; maxPk: number | null }>('SELECT count(*) AS n, max(pk) AS maxPk FROM papers'))!;
   const version = `${n}:${maxPk}`;
   const cached = statsCache.get(database);
   if (cached?.version === version) return cached.stats;
-  const rows = database.sqlite.prepare('SELECT title, abstract, keywords FROM papers ORDER BY pk DESC LIMIT ?').all(STATS_PAPERS) as { title: string; abstract: string; keywords: string }[];
+  const rows = await database.all<{ title: string; abstract: string; keywords: string }>('SELECT title, abstract, keywords FROM papers ORDER BY pk DESC LIMIT ?', [STATS_PAPERS]);
   const stats = buildCorpusStats(rows.map((r) => ({ title: r.title, abstract: r.abstract, keywords: JSON.parse(r.keywords) as string[] })));
   statsCache.set(database, { version, stats });
   return stats;
@@ -83,11 +90,11 @@ export function corpusStats(database: Database_): CorpusStats {
  * interest scores against them. Every subscriber with the same interest
  * shares one scoring pass; that is what makes 100,000 digests cheap.
  */
-export function createCandidateIndex(database: Database_, windowStart: string, now: Date) {
+export async function createCandidateIndex(database: Sql, windowStart: string, now: Date) {
   // Papers first seen after `now` belong to a later run (a run replayed with --now, a clock ahead of us).
-  const rows = database.sqlite.prepare(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`).all(windowStart, now.toISOString()) as Row[];
+  const rows = await database.all<Row>(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`, [windowStart, now.toISOString()]);
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
-  const stats = corpusStats(database);
+  const stats = await corpusStats(database);
   const slice = createSliceIndex([...papers.values()], stats);
   const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
   const boosts = new Map<number, number>();
@@ -210,7 +217,7 @@ export function createCandidateIndex(database: Database_, windowStart: string, n
     },
   };
 }
-export type CandidateIndex = ReturnType<typeof createCandidateIndex>;
+export type CandidateIndex = Awaited<ReturnType<typeof createCandidateIndex>>;
 
 // Several queries of one interest (a topic's terms): the best counts fully, the others a quarter each.
 const FURTHER_QUERIES = 0.25;

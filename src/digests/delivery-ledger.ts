@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import type { Statement } from 'better-sqlite3';
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 
 // The delivery ledger: one row per (subscriber, period), unique. A row is
 // claimed ('sending', with a lease) before anything is sent, and the papers
@@ -9,6 +8,13 @@ import type { Database_ } from '../db/client.js';
 // whose owner process is gone) is resumed with the same papers and the same
 // Message-ID; it is never rebuilt, so a crash between "relay accepted" and
 // "ledger updated" can at worst resend the identical message.
+//
+// Several processes may run at once (one SQLite file, or one PostgreSQL): a
+// claim is an INSERT that the unique (subscriber, period) lets only one of
+// them make (ON CONFLICT DO NOTHING: a reader another run claimed is skipped);
+// a lapsed claim is taken over with a compare-and-set on the lease it was seen
+// with, and on PostgreSQL the lapsed rows are first picked with FOR UPDATE SKIP
+// LOCKED so workers looking at once split them instead of queueing on them.
 
 /** One paper of a stored digest. */
 export interface LedgerItem {
@@ -63,27 +69,54 @@ export function leaseOwner(nonce: string): string {
   return `${hostname()}:${process.pid}:${nonce}`;
 }
 
-/** Every ledger statement; test/db/schema.test.ts checks that each one is answered through an index. */
+/** Every ledger statement both engines run; test/db/schema.test.ts checks that each one is answered through an index (on SQLite). */
 export const LEDGER_SQL = {
   exists: 'SELECT 1 FROM deliveries WHERE subscriber_id = ? AND period_key = ?',
   lastSent: "SELECT max(finished_at) AS at FROM deliveries WHERE subscriber_id = ? AND status = 'sent'",
   sentPks: 'SELECT paper_pk AS pk FROM sent_papers WHERE subscriber_id = ? AND paper_pk >= ?',
   insert: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at, prefs)
-    VALUES (@subscriberId, @periodKey, 'sending', @messageId, @items, @since, @owner, @leaseUntil, 1, @now, @prefs)
-    ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
-  reserve: 'INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?)',
+    VALUES (?, ?, 'sending', ?, ?, ?, ?, ?, 1, ?, ?)
+    ON CONFLICT (subscriber_id, period_key) DO NOTHING RETURNING id`,
+  reserve: 'INSERT INTO sent_papers (subscriber_id, paper_pk, delivery_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   release: 'DELETE FROM sent_papers WHERE delivery_id = ?',
   skip: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
     VALUES (?, ?, 'skipped', '', '[]', ?, ?, ?) ON CONFLICT (subscriber_id, period_key) DO NOTHING`,
   inFlight: `SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending'`,
   // Compare-and-set on the lease seen as lapsed: an owner that renewed it since (right before sending) keeps it.
-  takeOver: `UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
-    WHERE id = @id AND status = 'sending' AND lease_owner IS @previous AND lease_until IS @previousUntil`,
+  takeOver: `UPDATE deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+    WHERE id = ? AND status = 'sending' AND lease_owner IS NOT DISTINCT FROM ? AND lease_until IS NOT DISTINCT FROM ?`,
   finish: "UPDATE deliveries SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'sending'",
   // The owner goes too: the run's heartbeat must not lease again what it handed back.
   letGo: 'UPDATE deliveries SET lease_owner = NULL, lease_until = ?, error = ?, attempts = attempts - ? WHERE id = ? AND lease_owner = ?',
-  renew: "UPDATE deliveries SET lease_until = @leaseUntil WHERE id = @id AND status = 'sending' AND lease_owner = @owner",
-  renewAll: "UPDATE deliveries SET lease_until = @leaseUntil WHERE status = 'sending' AND lease_owner = @owner",
+  renew: "UPDATE deliveries SET lease_until = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?",
+  renewAll: "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_owner = ?",
+  find: `SELECT ${COLUMNS} FROM deliveries WHERE subscriber_id = ? AND period_key = ?`,
+};
+
+/**
+ * PostgreSQL's batched forms: one round trip per chunk instead of one per reader
+ * (on SQLite a statement costs microseconds, so it keeps the per-row statements above).
+ */
+export const LEDGER_PG_SQL = {
+  exists: `SELECT d.subscriber_id AS sid, d.period_key AS key FROM deliveries d
+    JOIN unnest(?::int[], ?::text[]) AS u(sid, key) ON d.subscriber_id = u.sid AND d.period_key = u.key`,
+  lastSent: `SELECT subscriber_id AS sid, max(finished_at) AS at FROM deliveries
+    WHERE subscriber_id = ANY(?::int[]) AND status = 'sent' GROUP BY subscriber_id`,
+  sentPks: 'SELECT subscriber_id AS sid, paper_pk AS pk FROM sent_papers WHERE subscriber_id = ANY(?::int[])',
+  insert: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, lease_owner, lease_until, attempts, created_at, prefs)
+    SELECT sid, key, 'sending', mid, items, since, ?, lease, 1, ?, prefs
+    FROM unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u(sid, key, mid, items, since, lease, prefs)
+    ORDER BY sid
+    ON CONFLICT (subscriber_id, period_key) DO NOTHING RETURNING id, subscriber_id AS sid`,
+  reserve: `INSERT INTO sent_papers (subscriber_id, paper_pk, delivery_id)
+    SELECT * FROM unnest(?::int[], ?::int[], ?::int[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING`,
+  skip: `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at)
+    SELECT sid, key, 'skipped', '', '[]', since, ?, ? FROM unnest(?::int[], ?::text[], ?::text[]) AS u(sid, key, since)
+    ORDER BY sid
+    ON CONFLICT (subscriber_id, period_key) DO NOTHING RETURNING subscriber_id AS sid`,
+  // Lapsed claims, each seen by one worker only: rows another worker is taking over are skipped, not waited for.
+  lapsed: `SELECT ${COLUMNS} FROM deliveries WHERE status = 'sending' AND (coalesce(lease_until, '') < ? OR lease_owner LIKE ?)
+    ORDER BY id FOR UPDATE SKIP LOCKED`,
 };
 
 /** Whether the process named in a lease is certainly gone (same host, pid not running). */
@@ -100,68 +133,171 @@ export function ownerIsDead(owner: string | null): boolean {
   }
 }
 
-/** Ledger queries and updates, prepared once per database. */
-export function createLedger(database: Database_) {
-  const { sqlite } = database;
-  const q = Object.fromEntries(Object.entries(LEDGER_SQL).map(([k, sql]) => [k, sqlite.prepare(sql)])) as Record<keyof typeof LEDGER_SQL, Statement>;
+/** A resumable delivery; `taken` when finding it already took it over for this run (PostgreSQL). */
+export type Resumable = Delivery & { taken?: boolean };
 
-  /** Claims (subscriber, period) and reserves its papers; null when it is already taken. */
-  function claimOne(d: Claim): Delivery | null {
-    const info = q.insert.run({ ...d, items: JSON.stringify(d.items), now: d.now.toISOString(), prefs: d.prefs ?? null });
-    if (info.changes === 0) return null;
-    const id = Number(info.lastInsertRowid);
-    for (const item of d.items) q.reserve.run(d.subscriberId, item.pk, id);
-    return { id, subscriberId: d.subscriberId, periodKey: d.periodKey, status: 'sending', messageId: d.messageId, items: d.items, since: d.since, leaseOwner: d.owner, leaseUntil: null, attempts: 1 };
+/** PostgreSQL answers in batches this size (a bounded parameter array). */
+const PG_BATCH = 5000;
+
+/** Ledger queries and updates on either engine. */
+export function createLedger(database: Sql) {
+  const q = LEDGER_SQL;
+  const pg = database.dialect === 'postgres';
+
+  async function batched<T>(ids: T[], fn: (part: T[]) => Promise<void>): Promise<void> {
+    for (let i = 0; i < ids.length; i += PG_BATCH) await fn(ids.slice(i, i + PG_BATCH));
   }
+
+  /** Claims a chunk on SQLite: per-row statements in one transaction (microseconds each). */
+  async function claimSqlite(t: Sql, claims: Claim[]): Promise<(Delivery | 'skipped' | null)[]> {
+    const out: (Delivery | 'skipped' | null)[] = [];
+    for (const d of claims) {
+      const now = d.now.toISOString();
+      if (!d.items.length) {
+        out.push((await t.run(q.skip, [d.subscriberId, d.periodKey, d.since, now, now])).changes ? 'skipped' : null);
+        continue;
+      }
+      const row = await t.get<{ id: number }>(q.insert, [d.subscriberId, d.periodKey, d.messageId, JSON.stringify(d.items), d.since, d.owner, d.leaseUntil, now, d.prefs ?? null]);
+      if (!row) {
+        out.push(null);
+        continue;
+      }
+      for (const item of d.items) await t.run(q.reserve, [d.subscriberId, item.pk, row.id]);
+      out.push(claimed(d, row.id));
+    }
+    return out;
+  }
+
+  /** Claims a chunk on PostgreSQL: one statement for the claims, one for the skips, one for the reserved papers. */
+  async function claimPostgres(t: Sql, claims: Claim[]): Promise<(Delivery | 'skipped' | null)[]> {
+    const sends = claims.filter((d) => d.items.length);
+    const skips = claims.filter((d) => !d.items.length);
+    const now = claims[0]!.now.toISOString();
+    const ids = new Map<number, number>();
+    if (sends.length) {
+      const { owner } = sends[0]!;
+      const col = <T>(f: (d: Claim) => T) => sends.map(f);
+      const rows = await t.all<{ id: number; sid: number }>(LEDGER_PG_SQL.insert, [
+        owner, now, col((d) => d.subscriberId), col((d) => d.periodKey), col((d) => d.messageId), col((d) => JSON.stringify(d.items)),
+        col((d) => d.since), col((d) => d.leaseUntil), col((d) => d.prefs ?? null),
+      ]);
+      for (const r of rows) ids.set(r.sid, r.id);
+      const reserved = sends.filter((d) => ids.has(d.subscriberId)).flatMap((d) => d.items.map((i) => [d.subscriberId, i.pk, ids.get(d.subscriberId)!] as const));
+      if (reserved.length) await t.run(LEDGER_PG_SQL.reserve, [reserved.map((r) => r[0]), reserved.map((r) => r[1]), reserved.map((r) => r[2])]);
+    }
+    const skipped = new Set<number>();
+    if (skips.length) {
+      const rows = await t.all<{ sid: number }>(LEDGER_PG_SQL.skip, [now, now, skips.map((d) => d.subscriberId), skips.map((d) => d.periodKey), skips.map((d) => d.since)]);
+      for (const r of rows) skipped.add(r.sid);
+    }
+    return claims.map((d) => {
+      if (!d.items.length) return skipped.has(d.subscriberId) ? 'skipped' : null;
+      const id = ids.get(d.subscriberId);
+      return id === undefined ? null : claimed(d, id);
+    });
+  }
+
+  const claimed = (d: Claim, id: number): Delivery => ({
+    id, subscriberId: d.subscriberId, periodKey: d.periodKey, status: 'sending', messageId: d.messageId, items: d.items, since: d.since, leaseOwner: d.owner, leaseUntil: d.leaseUntil, attempts: 1,
+  });
 
   return {
     /** Whether a digest for this period was already sent, skipped, failed or is in flight. */
-    periodExists: (subscriberId: number, periodKey: string) => q.exists.get(subscriberId, periodKey) !== undefined,
+    periodExists: async (subscriberId: number, periodKey: string) => (await database.get(q.exists, [subscriberId, periodKey])) !== undefined,
+
+    /** Which of these (subscriber, period) pairs already have a ledger row, as `${subscriberId}:${periodKey}`. */
+    async periodsTaken(pairs: { subscriberId: number; periodKey: string }[]): Promise<Set<string>> {
+      const out = new Set<string>();
+      if (!pg) {
+        for (const p of pairs) if (await database.get(q.exists, [p.subscriberId, p.periodKey])) out.add(`${p.subscriberId}:${p.periodKey}`);
+        return out;
+      }
+      await batched(pairs, async (part) => {
+        const rows = await database.all<{ sid: number; key: string }>(LEDGER_PG_SQL.exists, [part.map((p) => p.subscriberId), part.map((p) => p.periodKey)]);
+        for (const r of rows) out.add(`${r.sid}:${r.key}`);
+      });
+      return out;
+    },
 
     /** When this subscriber's last digest was accepted by the relay. */
-    lastSentAt: (subscriberId: number) => (q.lastSent.get(subscriberId) as { at: string | null }).at,
+    lastSentAt: async (subscriberId: number) => (await database.get<{ at: string | null }>(q.lastSent, [subscriberId]))?.at ?? null,
+
+    /** When each of these subscribers' last digest was accepted (absent: never). */
+    async lastSentMany(ids: number[]): Promise<Map<number, string>> {
+      const out = new Map<number, string>();
+      if (!pg) {
+        for (const id of ids) {
+          const at = (await database.get<{ at: string | null }>(q.lastSent, [id]))?.at;
+          if (at) out.set(id, at);
+        }
+        return out;
+      }
+      await batched(ids, async (part) => {
+        for (const r of await database.all<{ sid: number; at: string | null }>(LEDGER_PG_SQL.lastSent, [part])) if (r.at) out.set(r.sid, r.at);
+      });
+      return out;
+    },
 
     /** Papers (from pk `minPk` on) already sent or reserved for this subscriber. */
-    sentPapers: (subscriberId: number, minPk: number) => new Set((q.sentPks.all(subscriberId, minPk) as { pk: number }[]).map((r) => r.pk)),
+    sentPapers: async (subscriberId: number, minPk: number) => new Set((await database.all<{ pk: number }>(q.sentPks, [subscriberId, minPk])).map((r) => r.pk)),
+
+    /** Papers already sent or reserved for each of these subscribers. */
+    async sentPapersMany(ids: number[]): Promise<Map<number, Set<number>>> {
+      const out = new Map<number, Set<number>>(ids.map((id) => [id, new Set<number>()]));
+      if (!pg) {
+        for (const id of ids) for (const r of await database.all<{ pk: number }>(q.sentPks, [id, 0])) out.get(id)!.add(r.pk);
+        return out;
+      }
+      for (const r of await database.all<{ sid: number; pk: number }>(LEDGER_PG_SQL.sentPks, [ids])) out.get(r.sid)?.add(r.pk);
+      return out;
+    },
 
     /**
      * Claims many periods in one transaction (one commit instead of one per
      * reader): an empty `items` records the period as skipped, with nothing to
      * send; null where another run already holds the period.
      */
-    claimMany(claims: Claim[]): (Delivery | 'skipped' | null)[] {
-      return sqlite
-        .transaction(() =>
-          claims.map((d) => {
-            if (d.items.length) return claimOne(d);
-            return q.skip.run(d.subscriberId, d.periodKey, d.since, d.now.toISOString(), d.now.toISOString()).changes ? 'skipped' : null;
-          }),
-        )
-        .immediate();
+    claimMany(claims: Claim[]): Promise<(Delivery | 'skipped' | null)[]> {
+      if (!claims.length) return Promise.resolve([]);
+      return database.tx((t) => (pg ? claimPostgres(t, claims) : claimSqlite(t, claims)));
     },
 
-    /** In-flight deliveries whose owner's lease ran out (wall clock) or whose owner process is gone. */
-    resumable(wallNow: Date): Delivery[] {
-      return (q.inFlight.all() as Row[]).map(toDelivery).filter((d) => (d.leaseUntil ?? '') < wallNow.toISOString() || ownerIsDead(d.leaseOwner));
+    /**
+     * In-flight deliveries whose owner's lease ran out (wall clock) or whose owner process is gone.
+     * On PostgreSQL they are taken over for `owner` right here (`taken`), each by one worker only.
+     */
+    async resumable(wallNow: Date, owner: string, leaseUntil: string): Promise<Resumable[]> {
+      const lapsed = (d: Delivery) => (d.leaseUntil ?? '') < wallNow.toISOString() || ownerIsDead(d.leaseOwner);
+      if (!pg) return (await database.all<Row>(q.inFlight)).map(toDelivery).filter(lapsed);
+      return database.tx(async (t) => {
+        const rows = (await t.all<Row>(LEDGER_PG_SQL.lapsed, [wallNow.toISOString(), `${hostname()}:%`])).map(toDelivery).filter(lapsed);
+        const out: Resumable[] = [];
+        for (const d of rows) {
+          const changed = await t.run(q.takeOver, [owner, leaseUntil, d.id, d.leaseOwner, d.leaseUntil]);
+          if (changed.changes === 1) out.push({ ...d, leaseOwner: owner, leaseUntil, attempts: d.attempts + 1, taken: true });
+        }
+        return out;
+      });
     },
 
     /** Takes over a delivery found resumable; false when its lease changed since (renewed, or another process got there first). */
-    takeOver(d: Delivery, owner: string, leaseUntil: string): boolean {
-      const info = q.takeOver.run({ id: d.id, owner, previous: d.leaseOwner, previousUntil: d.leaseUntil, leaseUntil });
-      return info.changes === 1;
+    async takeOver(d: Resumable, owner: string, leaseUntil: string): Promise<boolean> {
+      if (d.taken) return true;
+      return (await database.run(q.takeOver, [owner, leaseUntil, d.id, d.leaseOwner, d.leaseUntil])).changes === 1;
     },
 
     /** The relay accepted the message. */
-    markSent(id: number, now: Date) {
-      q.finish.run('sent', now.toISOString(), null, id);
+    async markSent(id: number, now: Date): Promise<void> {
+      await database.run(q.finish, ['sent', now.toISOString(), null, id]);
     },
 
-    /** Gives up for good: frees the reserved papers so a later digest may carry them. */
-    markFailed(id: number, error: string, now: Date) {
-      sqlite.transaction(() => {
-        q.finish.run('failed', now.toISOString(), error.slice(0, 500), id);
-        q.release.run(id);
-      })();
+    /** Gives up for good: frees the reserved papers so a later digest may carry them. Pass `t` to join a transaction. */
+    async markFailed(id: number, error: string, now: Date, t?: Sql): Promise<void> {
+      const run = async (s: Sql) => {
+        await s.run(q.finish, ['failed', now.toISOString(), error.slice(0, 500), id]);
+        await s.run(q.release, [id]);
+      };
+      await (t ? run(t) : database.tx(run));
     },
 
     /**
@@ -169,8 +305,8 @@ export function createLedger(database: Database_) {
      * (a relay problem, or a run that stopped before trying) does not use up one of the
      * delivery's runs: only failures that may be the reader's count toward giving up.
      */
-    letGo(id: number, owner: string, error: string, counted = true) {
-      q.letGo.run('', error.slice(0, 500), counted ? 0 : 1, id, owner);
+    async letGo(id: number, owner: string, error: string, counted = true): Promise<void> {
+      await database.run(q.letGo, ['', error.slice(0, 500), counted ? 0 : 1, id, owner]);
     },
 
     /**
@@ -178,14 +314,14 @@ export function createLedger(database: Database_) {
      * (it lapsed and another process took it over), and then we must not send.
      * Atomic: a lease renewed here cannot be taken over until it runs out again.
      */
-    renew: (id: number, owner: string, leaseUntil: string) => q.renew.run({ id, owner, leaseUntil }).changes === 1,
+    renew: async (id: number, owner: string, leaseUntil: string) => (await database.run(q.renew, [leaseUntil, id, owner])).changes === 1,
 
     /** Extends every lease this run holds (claimed, not yet sent); how many. */
-    renewAll: (owner: string, leaseUntil: string) => q.renewAll.run({ owner, leaseUntil }).changes,
+    renewAll: async (owner: string, leaseUntil: string) => (await database.run(q.renewAll, [leaseUntil, owner])).changes,
 
     /** One delivery of a subscriber and period. */
-    find(subscriberId: number, periodKey: string): Delivery | undefined {
-      const row = sqlite.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE subscriber_id = ? AND period_key = ?`).get(subscriberId, periodKey) as Row | undefined;
+    async find(subscriberId: number, periodKey: string): Promise<Delivery | undefined> {
+      const row = await database.get<Row>(q.find, [subscriberId, periodKey]);
       return row && toDelivery(row);
     },
   };

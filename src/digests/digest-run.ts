@@ -9,7 +9,7 @@ import { subscriberSchedules, subscribersByIds, type Subscriber } from '../subsc
 import { createCandidateIndex, ledgerPapers } from './candidate-index.js';
 import { buildDigest, type DigestItem } from './digest-builder.js';
 import { createSignalLoader } from './reader-signals.js';
-import { createLedger, leaseOwner, type Claim, type Delivery } from './delivery-ledger.js';
+import { createLedger, leaseOwner, type Claim, type Delivery, type Resumable } from './delivery-ledger.js';
 import { createSender, type RunStop } from './digest-send.js';
 import { isDue, periodKey } from './schedule.js';
 
@@ -95,25 +95,32 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const domain = deps.listIdDomain;
   const { now } = opts;
 
+  const lease = () => new Date(wall().getTime() + leaseMs).toISOString();
   // Only schedules are held for the whole run; a chunk's full rows are loaded when it is claimed.
-  const inFlight = opts.dryRun ? [] : ledger.resumable(wall());
-  const readerOf = new Map(subscribersByIds(database, [...new Set(inFlight.map((d) => d.subscriberId))]).filter((s) => s.status === 'active').map((s) => [s.id, s]));
+  const inFlight = opts.dryRun ? [] : await ledger.resumable(wall(), owner, lease());
+  const readerOf = new Map((await subscribersByIds(database, [...new Set(inFlight.map((d) => d.subscriberId))])).filter((s) => s.status === 'active').map((s) => [s.id, s]));
   // Interrupted deliveries to readers who since left are dropped, not resent.
-  for (const d of inFlight.filter((d) => !readerOf.has(d.subscriberId))) ledger.markFailed(d.id, 'subscriber no longer active', now);
+  for (const d of inFlight.filter((d) => !readerOf.has(d.subscriberId))) await ledger.markFailed(d.id, 'subscriber no longer active', now);
   const resumable = inFlight.filter((d) => readerOf.has(d.subscriberId));
-  const due = subscriberSchedules(database, 'active')
-    .filter((s) => isDue(s, now, (key) => ledger.periodExists(s.id, key)))
-    .map((s) => s.id);
+  // The schedule decides who may be due; the ledger then says whose period is already taken (in one pass).
+  const maybeDue = (await subscriberSchedules(database, 'active')).filter((s) => isDue(s, now, () => false));
+  const taken = await ledger.periodsTaken(maybeDue.map((s) => ({ subscriberId: s.id, periodKey: periodKey(s, now) })));
+  const due = maybeDue.filter((s) => !taken.has(`${s.id}:${periodKey(s, now)}`)).map((s) => s.id);
   summary.due = due.length;
   // Looked up here for the window and again when a reader's chunk is claimed: one indexed
   // lookup each (deliveries_last_sent), cheaper than holding a date per due reader all run.
-  const sinceOf = (id: number) => sinceFor(ledger.lastSentAt(id), now, deps.lookbackDays);
+  const sinceOf = (lastSent: Map<number, string>, id: number) => sinceFor(lastSent.get(id) ?? null, now, deps.lookbackDays);
   let windowStart = now.toISOString();
-  for (const id of due) {
-    const since = sinceOf(id);
-    if (since < windowStart) windowStart = since;
+  for (let i = 0; i < due.length; i += 5000) {
+    const part = due.slice(i, i + 5000);
+    const lastSent = await ledger.lastSentMany(part);
+    for (const id of part) {
+      const since = sinceOf(lastSent, id);
+      if (since < windowStart) windowStart = since;
+    }
   }
-  const index = createCandidateIndex(database, windowStart, now);
+  const index = await createCandidateIndex(database, windowStart, now);
+  deps = { ...deps, stats: index.stats };
   const signals = createSignalLoader(database, index.stats);
   log.info({ due: due.length, resumable: resumable.length, window: windowStart, papers: index.size }, 'digest run starting');
 
@@ -127,33 +134,35 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   });
   const deliver = sender.deliver;
 
-  const papersFor = (items: Delivery['items']): DigestPaper[] => ledgerPapers(database, items, (pk) => index.paper(pk));
+  const papersFor = (items: Delivery['items']): Promise<DigestPaper[]> => ledgerPapers(database, items, (pk) => index.paper(pk));
 
-  async function resume(d: Delivery): Promise<void> {
+  async function resume(d: Resumable): Promise<void> {
     const s = readerOf.get(d.subscriberId)!;
-    if (sender.stopped) return void summary.deferred++;
-    if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, new Date(wall().getTime() + leaseMs).toISOString()), { log, maxMs: claimBusyMs }))) return;
+    // One already taken over is handed back, so the next run need not wait out its lease.
+    if (sender.stopped) return d.taken ? sender.release(d) : void summary.deferred++;
+    if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, lease()), { log, maxMs: claimBusyMs }))) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
-    const mail = composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId);
+    const mail = composeDigest(deps, s, d.periodKey, await papersFor(d.items), now, d.messageId);
     await deliver(s, d, mail);
   }
 
   /** Matches and ranks a chunk of due readers, then claims their periods in one transaction. */
   async function claimChunk(ids: number[]): Promise<(() => Promise<void>)[]> {
     const planned: { s: Subscriber; claim: Claim }[] = [];
-    const readers = subscribersByIds(database, ids).filter((s) => s.status === 'active');
+    const readers = (await subscribersByIds(database, ids)).filter((s) => s.status === 'active');
     // Readers who left since the run started get nothing; they still count as done.
     for (let i = readers.length; i < ids.length; i++) tick();
-    const told = signals.load(readers);
+    const readerIds = readers.map((s) => s.id);
+    const [told, lastSent, sentOf] = [await signals.load(readers), await ledger.lastSentMany(readerIds), await ledger.sentPapersMany(readerIds)];
     for (const s of readers) {
       try {
         const key = periodKey(s, now);
-        const since = sinceOf(s.id);
-        const sent = ledger.sentPapers(s.id, 0);
+        const since = sinceOf(lastSent, s.id);
+        const sent = sentOf.get(s.id)!;
         const items = buildDigest(index, s, { since, now, limit: s.maxPapers, alreadySent: (pk) => sent.has(pk), signals: told.get(s.id) });
         const messageId = items.length ? digestMessageId(deps.secret, s.id, key, domain) : '';
-        planned.push({ s, claim: { subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, prefs: sentPrefs(s), owner, leaseUntil: new Date(wall().getTime() + leaseMs).toISOString(), now } });
+        planned.push({ s, claim: { subscriberId: s.id, periodKey: key, messageId, items: toLedgerItems(items), since, prefs: sentPrefs(s), owner, leaseUntil: lease(), now } });
       } catch (err) {
         summary.failed++;
         log.error({ err, subscriber: s.id }, 'digest failed');
@@ -174,7 +183,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
       const d = outcomes[i]!;
       if (d === 'skipped') summary.skipped++;
       else if (d === null) summary.busy++; // another run holds this period
-      else return void sends.push(() => deliver(s, d, composeDigest(deps, s, d.periodKey, papersFor(d.items), now, d.messageId)));
+      else return void sends.push(async () => deliver(s, d, composeDigest(deps, s, d.periodKey, await papersFor(d.items), now, d.messageId)));
       tick();
     });
     return sends;
@@ -234,11 +243,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   };
   // Leases are extended while the run works, so a long chunk is not taken over mid-run.
   const heartbeat = setInterval(() => {
-    try {
-      ledger.renewAll(owner, new Date(wall().getTime() + leaseMs).toISOString());
-    } catch (err) {
-      log.warn({ err }, 'could not extend leases (database busy?); each is renewed again before its send');
-    }
+    ledger.renewAll(owner, lease()).catch((err: unknown) => log.warn({ err }, 'could not extend leases (database busy?); each is renewed again before its send'));
   }, Math.max(20, opts.renewEveryMs ?? leaseMs / 3));
   try {
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
@@ -248,7 +253,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   summary.stopped = sender.stopped;
   if (summary.sent > 0) {
     try {
-      recordRelaySuccess(database, wall().toISOString());
+      await recordRelaySuccess(database, wall().toISOString());
     } catch (err) {
       log.warn({ err }, 'could not record the relay success');
     }

@@ -55,23 +55,25 @@ export function createSender(deps: SenderDeps) {
   let stopped: RunStop | null = null;
   const lease = () => new Date(deps.wall().getTime() + deps.leaseMs).toISOString();
   // Outcome records must stick: a busy database is waited out, not counted as a failure.
-  const record = <T>(what: string, fn: () => T) => retryWhileBusy(what, fn, { log });
+  const record = <T>(what: string, fn: () => Promise<T>) => retryWhileBusy(what, fn, { log });
 
-  function noteNonRecipient(c: Classified, error: string): void {
+  async function noteNonRecipient(c: Classified, error: string): Promise<void> {
     const key = `${c.kind}:${c.reason}`;
     streak = streak.key === key ? { key, n: streak.n + 1 } : { key, n: 1 };
-    if (c.kind === 'relay') saveAlert(c, error);
-    if (streak.n >= deps.stopAfter && !stopped) {
-      stopped = { ...c, error };
-      if (c.kind === 'transient') saveAlert(c, error);
+    // Decided before the alert is written, so no other sender starts a send meanwhile.
+    const stopping = streak.n >= deps.stopAfter && !stopped;
+    if (stopping) stopped = { ...c, error };
+    if (c.kind === 'relay') await saveAlert(c, error);
+    if (stopping) {
+      if (c.kind === 'transient') await saveAlert(c, error);
       log.error({ alert: 'relay', kind: c.kind, reason: c.reason, err: error, inARow: streak.n }, 'digest run stopped: the relay keeps failing; nobody was suppressed, the rest is left for the next run');
     }
   }
 
-  function saveAlert(c: Classified, error: string): void {
+  async function saveAlert(c: Classified, error: string): Promise<void> {
     if (c.kind === 'recipient') return;
     try {
-      recordRelayFailure(deps.database, { at: deps.wall().toISOString(), source: 'digest', kind: c.kind, reason: c.reason, error });
+      await recordRelayFailure(deps.database, { at: deps.wall().toISOString(), source: 'digest', kind: c.kind, reason: c.reason, error });
     } catch (err) {
       log.warn({ err }, 'could not record the relay failure');
     }
@@ -115,13 +117,13 @@ export function createSender(deps: SenderDeps) {
       if (c.kind === 'recipient') {
         streak = { key: '', n: 0 };
         const at = deps.now.toISOString();
-        await record('mark bounced', () => {
-          deps.database.sqlite.transaction(() => {
-            ledger.markFailed(d.id, message, deps.now);
-            updateSubscriber(deps.database, s.id, { status: 'bounced' }, at);
-            logConsent(deps.database, s.id, 'bounced', { method: 'smtp' }, at);
-          })();
-        });
+        await record('mark bounced', () =>
+          deps.database.tx(async (t) => {
+            await ledger.markFailed(d.id, message, deps.now, t);
+            await updateSubscriber(t, s.id, { status: 'bounced' }, at);
+            await logConsent(t, s.id, 'bounced', { method: 'smtp' }, at);
+          }),
+        );
         log.warn({ subscriber: s.id, to: maskEmail(s.email), err: message }, 'digest bounced; address suppressed');
         counts.failed++;
         return;
@@ -129,7 +131,7 @@ export function createSender(deps: SenderDeps) {
       if (c.kind === 'relay') {
         await record('release claim', () => ledger.letGo(d.id, owner, message, false));
         counts.failed++;
-        noteNonRecipient(c, message);
+        await noteNonRecipient(c, message);
         return;
       }
       if (attempt >= deps.attempts) {
@@ -137,7 +139,7 @@ export function createSender(deps: SenderDeps) {
         else await record('release claim', () => ledger.letGo(d.id, owner, message));
         log.warn({ subscriber: s.id, attempts: attempt, err: message }, 'digest deferred after transient failures');
         counts.failed++;
-        noteNonRecipient(c, message);
+        await noteNonRecipient(c, message);
         return;
       }
       await sleep(deps.retryBaseMs * 2 ** (attempt - 1));

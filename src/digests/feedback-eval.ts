@@ -1,4 +1,4 @@
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { corpusStats, createCandidateIndex, loadPapers } from './candidate-index.js';
 import { buildDigest } from './digest-builder.js';
 import type { ReaderSignals } from './reader-ranking.js';
@@ -21,10 +21,10 @@ const DAY = 86_400_000;
  * relevant → less like this (disputed papers are not rated). Seeds: the first
  * `seeds` relevant papers, given up front and never shown.
  */
-export function simulateFeedback(database: Database_, labels: Label[], opts: { days: number; limit: number; start: Date; feedback: boolean; seeds: number; useSeeds: boolean }): DayScores {
-  const ids = new Map((database.sqlite.prepare('SELECT pk, id FROM papers').all() as { pk: number; id: string }[]).map((r) => [r.id, r.pk]));
-  const stats = corpusStats(database);
-  const all = loadPapers(database, [...ids.values()]);
+export async function simulateFeedback(database: Sql, labels: Label[], opts: { days: number; limit: number; start: Date; feedback: boolean; seeds: number; useSeeds: boolean }): Promise<DayScores> {
+  const ids = new Map((await database.all<{ pk: number; id: string }>('SELECT pk, id FROM papers')).map((r) => [r.id, r.pk]));
+  const stats = await corpusStats(database);
+  const all = await loadPapers(database, [...ids.values()]);
   const signalOf = (pk: number) => {
     const p = all.get(pk)!;
     return { title: p.title, vector: paperVector(p, stats) };
@@ -39,7 +39,7 @@ export function simulateFeedback(database: Database_, labels: Label[], opts: { d
   for (let day = 0; day < opts.days; day++) {
     const since = new Date(opts.start.getTime() + day * DAY - 1).toISOString();
     const now = new Date(opts.start.getTime() + (day + 1) * DAY - 1);
-    const index = createCandidateIndex(database, since, now);
+    const index = await createCandidateIndex(database, since, now);
     let precision = 0;
     let shownTo = 0;
     let relevantShown = 0;
@@ -65,8 +65,12 @@ export function simulateFeedback(database: Database_, labels: Label[], opts: { d
 }
 
 /** Spreads the stored papers over `days` days from `start` (first seen on day pk mod days), for simulateFeedback. */
-export function spreadOverDays(database: Database_, days: number, start: Date): void {
-  database.sqlite
-    .prepare(`UPDATE papers SET first_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?, '+' || (pk % ?) || ' days', '+12 hours')`)
-    .run(start.toISOString(), days);
+export async function spreadOverDays(database: Sql, days: number, start: Date): Promise<void> {
+  // Computed here rather than in SQL: date arithmetic is spelled differently on each engine.
+  const DAY_MS = 86_400_000;
+  await database.tx(async (t) => {
+    for (const { pk } of await t.all<{ pk: number }>('SELECT pk FROM papers')) {
+      await t.run('UPDATE papers SET first_seen_at = ? WHERE pk = ?', [new Date(start.getTime() + (pk % days) * DAY_MS + DAY_MS / 2).toISOString(), pk]);
+    }
+  });
 }

@@ -1,4 +1,4 @@
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { createCandidateIndex } from './candidate-index.js';
 import { buildDigest } from './digest-builder.js';
 
@@ -71,8 +71,8 @@ export function summarise(scores: LabelScore[]) {
 }
 
 /** The digest a one-keyword reader would get over every stored paper (what `digest preview --limit N --since 2000-…` shows). */
-export function digestRetriever(database: Database_, limit: number, now: Date): Retriever {
-  const index = createCandidateIndex(database, '0000', now);
+export async function digestRetriever(database: Sql, limit: number, now: Date): Promise<Retriever> {
+  const index = await createCandidateIndex(database, '0000', now);
   return (interest) =>
     buildDigest(index, { topics: [], keywords: [interest], exclude: [] }, { since: '0000', now, limit, alreadySent: () => false }).map((i) => i.id);
 }

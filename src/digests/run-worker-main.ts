@@ -48,7 +48,7 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
   };
 }
 
-const database = openDatabase(config.databasePath, { migrate: false, busyTimeoutMs: config.busyTimeoutMs });
+const database = await openDatabase(config.database, { migrate: false, busyTimeoutMs: config.busyTimeoutMs });
 try {
   const links = createLinks(secret, config.publicUrl);
   const summary = await runDueDigests(
@@ -67,6 +67,6 @@ try {
   );
   post({ type: 'done', summary });
 } finally {
-  database.sqlite.close();
+  await database.close();
   port.close(); // nothing more to hear from the main thread: let this thread end
 }

@@ -6,10 +6,9 @@ import { localTime } from '../digests/schedule.js';
 import type { Links } from '../subscribers/links.js';
 import type { Subscriber } from '../subscribers/subscriber-repo.js';
 import { describeInterests } from '../subscribers/topic-catalogue.js';
-import { corpusStats } from '../digests/candidate-index.js';
+import type { CorpusStats } from '../digests/corpus-stats.js';
 import { trendingAgain } from '../digests/rank.js';
 import { stem } from '../digests/term-match.js';
-import type { Database_ } from '../db/client.js';
 import type { FillBlock, RenderEmail } from './email-templates.js';
 import { escapeHtml, excerpt, prepareText, type IsCommon, type PreparedText } from './excerpt.js';
 import { headerSafe, type OutgoingMail } from './mailer.js';
@@ -55,8 +54,8 @@ export interface DigestContext {
   listIdDomain: string;
   /** Per-run cache of paper blocks: filled once per paper, with holes for what differs per reader. */
   blocks?: Map<number, PaperBlock>;
-  /** Where corpus statistics come from (which words are too common to mark alone); a run's deps carry it. */
-  database?: Database_;
+  /** Corpus statistics (which words are too common to mark alone): a run's candidate index has them. */
+  stats?: CorpusStats;
   /** Per-run cache of the common-word test. */
   common?: IsCommon;
 }
@@ -74,8 +73,8 @@ export interface PaperBlock {
 
 /** A word in more than 15% of papers ("learning", "model") is only marked inside a phrase, as the matcher does. */
 function commonWords(ctx: DigestContext): IsCommon | undefined {
-  if (ctx.common || !ctx.database) return ctx.common;
-  const stats = corpusStats(ctx.database);
+  if (ctx.common || !ctx.stats) return ctx.common;
+  const { stats } = ctx;
   const cache = new Map<string, boolean>();
   ctx.common = (key) => {
     let c = cache.get(key);

@@ -70,7 +70,7 @@ export function createOutboundWorker(deps: OutboundDeps) {
     const sent = await drainQueue();
     if (sent > 0) {
       try {
-        recordRelaySuccess(database, clock().toISOString());
+        await recordRelaySuccess(database, clock().toISOString());
       } catch (err) {
         log.warn({ err }, 'could not record the relay success');
       }
@@ -82,12 +82,13 @@ export function createOutboundWorker(deps: OutboundDeps) {
     let sent = 0;
     for (;;) {
       const now = clock();
-      const row = claimDueMail(database, now.toISOString(), new Date(now.getTime() - STALE_SENDING_MS).toISOString());
+      // Claimed row by row (FOR UPDATE SKIP LOCKED on PostgreSQL): two nodes draining at once never send one mail twice.
+      const row = await claimDueMail(database, now.toISOString(), new Date(now.getTime() - STALE_SENDING_MS).toISOString());
       if (!row) return sent;
-      const subscriber = row.subscriberId ? findById(database, row.subscriberId) : undefined;
+      const subscriber = row.subscriberId ? await findById(database, row.subscriberId) : undefined;
       const mail = subscriber ? compose(row.kind, subscriber, links, renderEmail, now) : null;
       if (!mail) {
-        finishMail(database, row.id, { status: 'failed', lastError: 'no longer applies' });
+        await finishMail(database, row.id, { status: 'failed', lastError: 'no longer applies' });
         continue;
       }
       const err = await sendOrRefusal(mailer, mail);
@@ -102,25 +103,27 @@ export function createOutboundWorker(deps: OutboundDeps) {
       if (failure.kind === 'relay') {
         // Our relay's problem, not the reader's: the mail waits (its attempts untouched) until the operator fixes it.
         const at = clock();
-        finishMail(database, row.id, { status: 'queued', lastError: message, nextAttemptAt: new Date(at.getTime() + retryDelayMs(row.attempts + 1, deps.retryBaseMs)).toISOString() });
-        recordRelayFailure(database, { at: at.toISOString(), source: 'outbound', kind: 'relay', reason: failure.reason, error: message });
+        await finishMail(database, row.id, { status: 'queued', lastError: message, nextAttemptAt: new Date(at.getTime() + retryDelayMs(row.attempts + 1, deps.retryBaseMs)).toISOString() });
+        await recordRelayFailure(database, { at: at.toISOString(), source: 'outbound', kind: 'relay', reason: failure.reason, error: message });
         log.error({ alert: 'relay', mail: row.id, reason: failure.reason, err: message }, 'the relay refused a transactional mail (not the reader): check SMTP_URL, credentials and sender');
         return sent;
       }
       const attempts = row.attempts + 1;
       const permanent = failure.kind === 'recipient';
       if (permanent || attempts >= MAX_ATTEMPTS) {
-        finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
+        await finishMail(database, row.id, { status: 'failed', attempts, lastError: message });
         if (permanent && subscriber) {
           const at = clock().toISOString();
-          updateSubscriber(database, subscriber.id, { status: 'bounced' }, at);
-          logConsent(database, subscriber.id, 'bounced', { method: 'smtp' }, at);
+          await database.tx(async (t) => {
+            await updateSubscriber(t, subscriber.id, { status: 'bounced' }, at);
+            await logConsent(t, subscriber.id, 'bounced', { method: 'smtp' }, at);
+          });
           log.warn({ mail: row.id, to: maskEmail(row.recipient), reason: failure.reason }, 'address suppressed');
         }
         log.warn({ mail: row.id, to: maskEmail(row.recipient), err: message }, 'transactional mail failed for good');
       } else {
         const next = new Date(clock().getTime() + retryDelayMs(attempts, deps.retryBaseMs)).toISOString();
-        finishMail(database, row.id, { status: 'queued', attempts, lastError: message, nextAttemptAt: next });
+        await finishMail(database, row.id, { status: 'queued', attempts, lastError: message, nextAttemptAt: next });
         log.warn({ mail: row.id, attempts, err: message }, 'transactional mail deferred');
         return sent; // the relay is unhappy: stop this round, the next tick retries
       }

@@ -1,4 +1,4 @@
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import type { FailureKind } from './smtp-failure.js';
 
 /** The last time the relay refused or failed us, as `stats` shows it. */
@@ -24,20 +24,20 @@ const OK_KEY = 'relay_last_ok';
 const UPSERT = 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 /** Records a relay failure (kept in settings; one row, overwritten). */
-export function recordRelayFailure({ sqlite }: Database_, failure: RelayFailure): void {
-  sqlite.prepare(UPSERT).run(ERROR_KEY, JSON.stringify(failure));
+export async function recordRelayFailure(database: Sql, failure: RelayFailure): Promise<void> {
+  await database.run(UPSERT, [ERROR_KEY, JSON.stringify(failure)]);
 }
 
 /** Records that the relay accepted mail at `at` (once per run or queue round, not per message). */
-export function recordRelaySuccess({ sqlite }: Database_, at: string): void {
-  sqlite.prepare(UPSERT).run(OK_KEY, at);
+export async function recordRelaySuccess(database: Sql, at: string): Promise<void> {
+  await database.run(UPSERT, [OK_KEY, at]);
 }
 
 /** The relay's last failure and success. */
-export function relayStatus({ sqlite }: Database_): RelayStatus {
-  const get = (key: string) => (sqlite.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
-  const raw = get(ERROR_KEY);
+export async function relayStatus(database: Sql): Promise<RelayStatus> {
+  const get = async (key: string) => (await database.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value ?? null;
+  const raw = await get(ERROR_KEY);
   const lastError = raw ? (JSON.parse(raw) as RelayFailure) : null;
-  const lastSuccessAt = get(OK_KEY);
+  const lastSuccessAt = await get(OK_KEY);
   return { alert: Boolean(lastError && (!lastSuccessAt || lastError.at > lastSuccessAt)), lastError, lastSuccessAt };
 }
