@@ -1,4 +1,4 @@
-import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { findById, findByLinkKey, type Subscriber } from './subscriber-repo.js';
 import { signToken, verifyToken, type TokenPurpose } from './tokens.js';
@@ -37,7 +37,7 @@ export function createLinks(secret: string, publicUrl: string) {
      * digest (archive) links, whose page can act on nothing; every other purpose
      * needs the current version.
      */
-    resolve(database: Database_, raw: unknown, purpose: TokenPurpose, now: Date): { subscriber: Subscriber; extra: string } {
+    async resolve(sql: Sql, raw: unknown, purpose: TokenPurpose, now: Date): Promise<{ subscriber: Subscriber; extra: string }> {
       const check = verifyToken(secret, raw, now.getTime());
       if (!check.ok) {
         throw new AppError(
@@ -53,7 +53,7 @@ export function createLinks(secret: string, publicUrl: string) {
       // Id-named links were signed before link keys existed (migration 0003): only an
       // unsubscribe link, and only for a row that existed then, whose id was never reused since.
       const subscriber =
-        key !== undefined ? findByLinkKey(database, key) : purpose === 'unsubscribe' ? findById(database, legacyId) : undefined;
+        key !== undefined ? await findByLinkKey(sql, key) : purpose === 'unsubscribe' ? await findById(sql, legacyId) : undefined;
       if (!subscriber || (key === undefined && !subscriber.legacyLinks)) throw invalid();
       // A digest's web copy (the archive) carries no personal links, so it survives unsubscribing and link resets like unsubscribe links do.
       const versionOk = purpose === 'unsubscribe' || purpose === 'digest' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;

@@ -6,6 +6,7 @@ import {
   enqueueMail,
   findByEmail,
   insertSubscriber,
+  lockAddress,
   logConsent,
   updateSubscriber,
   type Subscriber,
@@ -14,17 +15,17 @@ import {
 import type { Preferences } from './subscription-input.js';
 
 /** Operator adds one subscriber: active when consent was obtained elsewhere (`confirmed`), else pending with a confirmation email. */
-export function addSubscriber(database: Database_, email: string, prefs: Preferences, confirmed: boolean, now: Date) {
+export function addSubscriber(database: Database_, email: string, prefs: Preferences, confirmed: boolean, now: Date): Promise<Subscriber> {
   const at = now.toISOString();
-  return database.sqlite
-    .transaction(() => {
-      if (findByEmail(database, email)) throw new AppError('bad_request', `${email} is already a subscriber`);
-      const s = insertSubscriber(database, email, confirmed ? 'active' : 'pending', prefs, at);
-      logConsent(database, s.id, confirmed ? 'confirmed' : 'subscribe_requested', { method: 'cli' }, at);
-      if (!confirmed) enqueueMail(database, 'confirm', s.id, email, at);
-      return s;
-    })
-    .immediate();
+  return database.tx(async (t) => {
+    // A web signup for the same address at the same moment waits, so this reports "already a subscriber" rather than a constraint error.
+    await lockAddress(t, email);
+    if (await findByEmail(t, email)) throw new AppError('bad_request', `${email} is already a subscriber`);
+    const s = await insertSubscriber(t, email, confirmed ? 'active' : 'pending', prefs, at);
+    await logConsent(t, s.id, confirmed ? 'confirmed' : 'subscribe_requested', { method: 'cli' }, at);
+    if (!confirmed) await enqueueMail(t, 'confirm', s.id, email, at);
+    return s;
+  });
 }
 
 /** How `subscribers import` treats rows. */
@@ -47,45 +48,43 @@ export function isSuppressed(s: Pick<Subscriber, 'status' | 'unsubscribedAt'>): 
  * or bounced is left exactly as it is (status, preferences, no mail) unless
  * `overrideSuppression` is given; a file may always mark rows unsubscribed or bounced.
  */
-export function importSubscribers(database: Database_, rows: CsvSubscriber[], options: ImportOptions, now: Date) {
+export async function importSubscribers(database: Database_, rows: CsvSubscriber[], options: ImportOptions, now: Date) {
   const { confirmed, overrideSuppression = false } = options;
   const at = now.toISOString();
   const counts = { added: 0, updated: 0, suppressed: 0, overridden: 0, confirmationsQueued: 0 };
   const method = confirmed ? 'csv-confirmed' : 'csv';
-  database.sqlite
-    .transaction(() => {
-      for (const row of rows) {
-        const fileSuppresses = row.status === 'unsubscribed' || row.status === 'bounced';
-        const existing = findByEmail(database, row.email);
-        const override = Boolean(existing && isSuppressed(existing) && !fileSuppresses);
-        if (override && !overrideSuppression) {
-          counts.suppressed++;
-          continue;
-        }
-        const status: SubscriberStatus = fileSuppresses ? row.status! : confirmed ? (row.status ?? 'active') : 'pending';
-        const patch = { ...row.preferences, status, requestedPrefs: null, confirmedAt: existing?.confirmedAt ?? (status === 'active' ? at : null) };
-        const s = existing
-          ? updateSubscriber(database, existing.id, override ? { ...patch, unsubscribedAt: null } : patch, at)
-          : insertSubscriber(database, row.email, status, row.preferences, at);
-        counts[existing ? 'updated' : 'added']++;
-        if (override) {
-          counts.overridden++;
-          logConsent(database, s.id, `suppression_overridden_${existing!.status}`, { method: `${method}-override-suppression` }, at);
-        }
-        logConsent(database, s.id, `imported_${status}`, { method }, at);
-        if (status === 'pending' && (existing?.status !== 'pending' || override)) {
-          enqueueMail(database, 'confirm', s.id, s.email, at);
-          counts.confirmationsQueued++;
-        }
+  await database.tx(async (t) => {
+    for (const row of rows) {
+      const fileSuppresses = row.status === 'unsubscribed' || row.status === 'bounced';
+      const existing = await findByEmail(t, row.email);
+      const override = Boolean(existing && isSuppressed(existing) && !fileSuppresses);
+      if (override && !overrideSuppression) {
+        counts.suppressed++;
+        continue;
       }
-    })
-    .immediate();
+      const status: SubscriberStatus = fileSuppresses ? row.status! : confirmed ? (row.status ?? 'active') : 'pending';
+      const patch = { ...row.preferences, status, requestedPrefs: null, confirmedAt: existing?.confirmedAt ?? (status === 'active' ? at : null) };
+      const s = existing
+        ? await updateSubscriber(t, existing.id, override ? { ...patch, unsubscribedAt: null } : patch, at)
+        : await insertSubscriber(t, row.email, status, row.preferences, at);
+      counts[existing ? 'updated' : 'added']++;
+      if (override) {
+        counts.overridden++;
+        await logConsent(t, s.id, `suppression_overridden_${existing!.status}`, { method: `${method}-override-suppression` }, at);
+      }
+      await logConsent(t, s.id, `imported_${status}`, { method }, at);
+      if (status === 'pending' && (existing?.status !== 'pending' || override)) {
+        await enqueueMail(t, 'confirm', s.id, s.email, at);
+        counts.confirmationsQueued++;
+      }
+    }
+  });
   return counts;
 }
 
 /** Deletes a subscriber and all their data (consent log, deliveries); false when unknown. */
-export function removeSubscriber(database: Database_, email: string): boolean {
-  const s = findByEmail(database, email);
-  if (s) deleteSubscriber(database, s.id);
+export async function removeSubscriber(database: Database_, email: string): Promise<boolean> {
+  const s = await findByEmail(database, email);
+  if (s) await deleteSubscriber(database, s.id);
   return Boolean(s);
 }

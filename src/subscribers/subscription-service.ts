@@ -1,4 +1,5 @@
 import type { Database_ } from '../db/client.js';
+import type { Sql } from '../db/sql.js';
 import { AppError, isDatabaseBusy } from '../errors.js';
 import { maskEmail, type Logger } from '../logger.js';
 import type { Links } from './links.js';
@@ -8,6 +9,7 @@ import {
   findByEmail,
   findByLinkKey,
   insertSubscriber,
+  lockAddress,
   logConsent,
   updateSubscriber,
   type ConsentContext,
@@ -33,15 +35,35 @@ export const UNSUBSCRIBE_BUSY_WAIT_MS = 1000;
 const DRAIN_RETRY_MS = 5000;
 const DRAIN_BUSY_WAIT_MS = 50;
 
-/** Runs `fn` with the connection's busy timeout lowered to at most `ms` (synchronous, so nothing else sees it). */
-function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => T): T {
-  const before = sqlite.pragma('busy_timeout', { simple: true }) as number;
-  if (before <= ms) return fn();
-  sqlite.pragma(`busy_timeout = ${ms}`);
+const lowered = new WeakMap<NonNullable<Database_['sqlite']>, { before: number; users: number }>();
+
+/**
+ * Runs `fn` with the SQLite connection's busy timeout lowered to at most `ms`
+ * (the wait for another process's write lock). The timeout is the
+ * connection's, and `fn` is asynchronous now: overlapping calls share one
+ * lowering, and the last to finish puts the old value back. While it is lowered
+ * the only other statements that run on this connection are those of an
+ * in-process transaction already open (the executor queues everything else behind
+ * transactions), which hold the write lock and so never wait on it. PostgreSQL (no
+ * `sqlite` handle) has no such pragma and waits on its own row locks.
+ */
+async function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => Promise<T>): Promise<T> {
+  if (!sqlite) return fn();
+  let entry = lowered.get(sqlite);
+  if (!entry) {
+    const before = sqlite.pragma('busy_timeout', { simple: true }) as number;
+    if (before <= ms) return fn();
+    lowered.set(sqlite, (entry = { before, users: 0 }));
+    sqlite.pragma(`busy_timeout = ${ms}`);
+  }
+  entry.users++;
   try {
-    return fn();
+    return await fn();
   } finally {
-    sqlite.pragma(`busy_timeout = ${before}`);
+    if (--entry.users === 0) {
+      lowered.delete(sqlite);
+      sqlite.pragma(`busy_timeout = ${entry.before}`);
+    }
   }
 }
 
@@ -53,17 +75,27 @@ export type ConfirmationRequest = 'mailed' | 'capped' | 'suppressed';
 
 /** Subscribe, confirm, change preferences, pause, unsubscribe. */
 export function createSubscriptionService({ database, links, log, kickOutbound }: SubscriptionDeps) {
-  const tx = <T>(fn: () => T) => database.sqlite.transaction(fn).immediate();
+  const tx = <T>(fn: (t: Sql) => Promise<T>) => database.tx(fn);
 
-  /** Queues a confirmation or manage mail unless the address had its share today. */
-  function queueMail(kind: 'confirm' | 'manage', s: Subscriber, now: Date): boolean {
+  /**
+   * Queues a confirmation or manage mail unless the address had its share today.
+   * Runs inside a transaction that took `lockAddress` first, so the count and the
+   * insert are one step even with several web nodes.
+   */
+  async function queueMail(t: Sql, kind: 'confirm' | 'manage', s: Subscriber, now: Date): Promise<boolean> {
     const dayAgo = new Date(now.getTime() - 24 * 3600 * 1000).toISOString();
-    if (countMailSince(database, s.email, dayAgo) >= MAIL_CAP_PER_DAY) {
+    if ((await countMailSince(t, s.email, dayAgo)) >= MAIL_CAP_PER_DAY) {
       log.warn({ subscriber: s.id, to: maskEmail(s.email) }, 'mail cap reached; not sending another');
       return false;
     }
-    enqueueMail(database, kind, s.id, s.email, now.toISOString());
+    await enqueueMail(t, kind, s.id, s.email, now.toISOString());
     return true;
+  }
+
+  /** The subscriber behind a token, with its address locked for mail (see lockAddress); re-read after the lock. */
+  async function resolveLocked(t: Sql, token: string, purpose: 'manage' | 'unsubscribe', now: Date): Promise<Subscriber> {
+    const first = (await links.resolve(t, token, purpose, now)).subscriber;
+    return (await lockAddress(t, first.email)) ? (await links.resolve(t, token, purpose, now)).subscriber : first;
   }
 
   /**
@@ -73,16 +105,16 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
    * wait on the row and replace the stored ones only when the link is clicked.
    * Bounced addresses get no mail from a reader-facing action.
    */
-  function requestConfirmation(s: Subscriber, requested: Preferences | null, event: string, ctx: ConsentContext, now: Date): ConfirmationRequest {
+  async function requestConfirmation(t: Sql, s: Subscriber, requested: Preferences | null, event: string, ctx: ConsentContext, now: Date): Promise<ConfirmationRequest> {
     if (s.status === 'bounced') {
       log.info({ subscriber: s.id }, 'subscription request for a bounced address ignored');
       return 'suppressed';
     }
     const at = now.toISOString();
     // Without a request (a reader's own "Subscribe again"), any preferences a signup left waiting are dropped.
-    const updated = updateSubscriber(database, s.id, { status: 'pending', requestedPrefs: requested }, at);
-    logConsent(database, s.id, event, ctx, at);
-    return queueMail('confirm', updated, now) ? 'mailed' : 'capped';
+    const updated = await updateSubscriber(t, s.id, { status: 'pending', requestedPrefs: requested }, at);
+    await logConsent(t, s.id, event, ctx, at);
+    return (await queueMail(t, 'confirm', updated, now)) ? 'mailed' : 'capped';
   }
 
   /** The interests a signup asked for while this reader already got digests, if any wait on the row. */
@@ -95,14 +127,14 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
   }
 
   /** Applies queued unsubscribes to the database; returns how many; throws SQLITE_BUSY when it is still locked. */
-  function drainQueue(waitMs = UNSUBSCRIBE_BUSY_WAIT_MS): number {
+  async function drainQueue(waitMs = UNSUBSCRIBE_BUSY_WAIT_MS): Promise<number> {
     const queued = queuedUnsubscribes(database);
     for (const e of queued) {
-      withBusyTimeout(database.sqlite, waitMs, () =>
-        tx(() => {
-          const s = findByLinkKey(database, e.linkKey);
+      await withBusyTimeout(database.sqlite, waitMs, () =>
+        tx(async (t) => {
+          const s = await findByLinkKey(t, e.linkKey);
           // A deleted reader, or one who confirmed a new subscription after clicking: nothing to do.
-          if (s && stillQueued(s, e)) unsubscribeSubscriber(database, s, e, new Date(e.at));
+          if (s && stillQueued(s, e)) await unsubscribeSubscriber(t, s, e, new Date(e.at));
         }),
       );
       forgetQueued(database, [e]);
@@ -113,19 +145,19 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
 
   let drainTimer: NodeJS.Timeout | null = null;
   /** Drains now if it can; while the database stays busy, tries again every few seconds. */
-  function drainSoon(): void {
+  async function drainSoon(): Promise<void> {
     drainTimer = null;
     try {
       // Barely wait for the lock: better-sqlite3 blocks the event loop while it waits, and this retries anyway.
-      drainQueue(DRAIN_BUSY_WAIT_MS);
+      await drainQueue(DRAIN_BUSY_WAIT_MS);
     } catch (err) {
       if (!isDatabaseBusy(err)) return void log.error({ err }, 'draining the unsubscribe queue failed');
-      drainTimer = setTimeout(drainSoon, DRAIN_RETRY_MS);
+      drainTimer = setTimeout(() => void drainSoon(), DRAIN_RETRY_MS);
       drainTimer.unref();
     }
   }
   // A process that stopped with unsubscribes still queued applies them at the next start.
-  drainSoon();
+  void drainSoon();
 
   return {
     /**
@@ -135,44 +167,46 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
      * and unsubscribed ones a confirmation (their stored preferences change only
      * when it is clicked), bounced ones nothing.
      */
-    subscribe(email: string, prefs: Preferences, ctx: ConsentContext, now: Date): void {
+    async subscribe(email: string, prefs: Preferences, ctx: ConsentContext, now: Date): Promise<void> {
       const at = now.toISOString();
-      const queued = tx(() => {
-        const existing = findByEmail(database, email);
+      const queued = await tx(async (t) => {
+        // Two signups for one address on two nodes: the second waits here, then finds the first's row and its mail.
+        await lockAddress(t, email);
+        const existing = await findByEmail(t, email);
         if (!existing) {
-          const s = insertSubscriber(database, email, 'pending', prefs, at);
-          logConsent(database, s.id, 'subscribe_requested', ctx, at);
-          return queueMail('confirm', s, now);
+          const s = await insertSubscriber(t, email, 'pending', prefs, at);
+          await logConsent(t, s.id, 'subscribe_requested', ctx, at);
+          return queueMail(t, 'confirm', s, now);
         }
         if (existing.status === 'active' || existing.status === 'paused') {
           // The request waits on the row; only the owner's click on the manage page applies it (anyone can type an address).
-          const updated = updateSubscriber(database, existing.id, { requestedPrefs: prefs }, at);
-          return queueMail('manage', updated, now);
+          const updated = await updateSubscriber(t, existing.id, { requestedPrefs: prefs }, at);
+          return queueMail(t, 'manage', updated, now);
         }
-        return requestConfirmation(existing, prefs, 'subscribe_requested', ctx, now) === 'mailed';
+        return (await requestConfirmation(t, existing, prefs, 'subscribe_requested', ctx, now)) === 'mailed';
       });
       if (queued) kickOutbound();
     },
 
     /** Double opt-in: a pending subscriber becomes active, with the preferences it asked for. Confirming twice is harmless. */
-    confirm(token: string, ctx: ConsentContext, now: Date): Subscriber {
-      return tx(() => {
-        const { subscriber } = links.resolve(database, token, 'confirm', now);
+    confirm(token: string, ctx: ConsentContext, now: Date): Promise<Subscriber> {
+      return tx(async (t) => {
+        const { subscriber } = await links.resolve(t, token, 'confirm', now);
         if (subscriber.status === 'active' || subscriber.status === 'paused') return subscriber;
         if (subscriber.status !== 'pending') {
           throw new AppError('invalid_token', 'This confirmation link is no longer valid. Subscribe again from the start page.');
         }
         const at = now.toISOString();
-        logConsent(database, subscriber.id, 'confirmed', ctx, at);
+        await logConsent(t, subscriber.id, 'confirmed', ctx, at);
         const requested = Preferences.safeParse(subscriber.requestedPrefs);
         const prefs = subscriber.requestedPrefs && requested.success ? requested.data : {};
-        return updateSubscriber(database, subscriber.id, { ...prefs, requestedPrefs: null, status: 'active', confirmedAt: at, unsubscribedAt: null }, at);
+        return updateSubscriber(t, subscriber.id, { ...prefs, requestedPrefs: null, status: 'active', confirmedAt: at, unsubscribedAt: null }, at);
       });
     },
 
     /** The subscriber behind a confirmation link (for showing the confirm page), with the preferences it would get. */
-    forConfirm(token: string, now: Date): Subscriber {
-      const { subscriber } = links.resolve(database, token, 'confirm', now);
+    async forConfirm(token: string, now: Date): Promise<Subscriber> {
+      const { subscriber } = await links.resolve(database, token, 'confirm', now);
       if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') {
         throw new AppError('invalid_token', 'This confirmation link is no longer valid. Subscribe again from the start page.');
       }
@@ -181,20 +215,20 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
     },
 
     /** The subscriber behind a manage link (for showing the preferences page). */
-    forManage(token: string, now: Date): Subscriber {
-      return links.resolve(database, token, 'manage', now).subscriber;
+    async forManage(token: string, now: Date): Promise<Subscriber> {
+      return (await links.resolve(database, token, 'manage', now)).subscriber;
     },
 
     /** The subscriber behind an unsubscribe link, as it is once queued unsubscribes are applied. */
-    forUnsubscribe(token: string, now: Date): Subscriber {
-      return withQueuedUnsubscribes(database, [links.resolve(database, token, 'unsubscribe', now).subscriber])[0]!;
+    async forUnsubscribe(token: string, now: Date): Promise<Subscriber> {
+      return withQueuedUnsubscribes(database, [(await links.resolve(database, token, 'unsubscribe', now)).subscriber])[0]!;
     },
 
     /** Saves new preferences from the manage page (the reader's own choice replaces any a signup left waiting). */
-    updatePreferences(token: string, prefs: Preferences, now: Date): Subscriber {
-      return tx(() => {
-        const { subscriber } = links.resolve(database, token, 'manage', now);
-        return updateSubscriber(database, subscriber.id, { ...prefs, requestedPrefs: null }, now.toISOString());
+    updatePreferences(token: string, prefs: Preferences, now: Date): Promise<Subscriber> {
+      return tx(async (t) => {
+        const { subscriber } = await links.resolve(t, token, 'manage', now);
+        return updateSubscriber(t, subscriber.id, { ...prefs, requestedPrefs: null }, now.toISOString());
       });
     },
 
@@ -205,22 +239,22 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
      * interests replace the stored ones; the schedule stays as the reader set it.
      * Returns whether anything was applied (a second click, or no request, changes nothing).
      */
-    applyRequested(token: string, now: Date): { subscriber: Subscriber; applied: boolean } {
-      return tx(() => {
-        const { subscriber } = links.resolve(database, token, 'manage', now);
+    applyRequested(token: string, now: Date): Promise<{ subscriber: Subscriber; applied: boolean }> {
+      return tx(async (t) => {
+        const { subscriber } = await links.resolve(t, token, 'manage', now);
         const interests = requestedInterests(subscriber);
         if (!interests) return { subscriber, applied: false };
-        return { subscriber: updateSubscriber(database, subscriber.id, { ...interests, requestedPrefs: null }, now.toISOString()), applied: true };
+        return { subscriber: await updateSubscriber(t, subscriber.id, { ...interests, requestedPrefs: null }, now.toISOString()), applied: true };
       });
     },
 
     /** Pause or resume from the manage page (a paused reader has confirmed; resuming needs no new opt-in). */
-    setStatus(token: string, action: 'pause' | 'resume', now: Date): Subscriber {
-      return tx(() => {
-        const { subscriber } = links.resolve(database, token, 'manage', now);
+    setStatus(token: string, action: 'pause' | 'resume', now: Date): Promise<Subscriber> {
+      return tx(async (t) => {
+        const { subscriber } = await links.resolve(t, token, 'manage', now);
         const at = now.toISOString();
-        if (action === 'pause') return subscriber.status === 'active' ? updateSubscriber(database, subscriber.id, { status: 'paused' }, at) : subscriber;
-        return subscriber.status === 'paused' ? updateSubscriber(database, subscriber.id, { status: 'active' }, at) : subscriber;
+        if (action === 'pause') return subscriber.status === 'active' ? updateSubscriber(t, subscriber.id, { status: 'paused' }, at) : subscriber;
+        return subscriber.status === 'paused' ? updateSubscriber(t, subscriber.id, { status: 'active' }, at) : subscriber;
       });
     },
 
@@ -229,11 +263,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
      * directly (an old link may be in someone else's hands); it mails a fresh
      * confirmation to the address, and the reader stays unsubscribed until it is clicked.
      */
-    resubscribe(token: string, purpose: 'manage' | 'unsubscribe', ctx: ConsentContext, now: Date): { subscriber: Subscriber; outcome: ConfirmationRequest | 'active' } {
-      const result = tx(() => {
-        const { subscriber } = links.resolve(database, token, purpose, now);
+    async resubscribe(token: string, purpose: 'manage' | 'unsubscribe', ctx: ConsentContext, now: Date): Promise<{ subscriber: Subscriber; outcome: ConfirmationRequest | 'active' }> {
+      const result = await tx(async (t) => {
+        const subscriber = await resolveLocked(t, token, purpose, now);
         if (subscriber.status === 'active' || subscriber.status === 'paused') return { subscriber, outcome: 'active' as const };
-        const outcome = requestConfirmation(subscriber, null, 'resubscribe_requested', ctx, now);
+        const outcome = await requestConfirmation(t, subscriber, null, 'resubscribe_requested', ctx, now);
         return { subscriber, outcome };
       });
       if (result.outcome === 'mailed') kickOutbound();
@@ -246,21 +280,21 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
      * working. When the database stays locked past UNSUBSCRIBE_BUSY_WAIT_MS the
      * request is queued durably instead (see unsubscribe-queue.ts) and still succeeds.
      */
-    unsubscribe(token: string, ctx: ConsentContext, now: Date): Subscriber {
+    async unsubscribe(token: string, ctx: ConsentContext, now: Date): Promise<Subscriber> {
       try {
-        return withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
-          tx(() => unsubscribeSubscriber(database, links.resolve(database, token, 'unsubscribe', now).subscriber, ctx, now)),
+        return await withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
+          tx(async (t) => unsubscribeSubscriber(t, (await links.resolve(t, token, 'unsubscribe', now)).subscriber, ctx, now)),
         );
       } catch (err) {
         if (!isDatabaseBusy(err)) throw err;
         // Reading still works under another connection's write lock (WAL).
-        const { subscriber } = links.resolve(database, token, 'unsubscribe', now);
+        const { subscriber } = await links.resolve(database, token, 'unsubscribe', now);
         if (subscriber.status === 'unsubscribed') return subscriber;
         const entry = { linkKey: subscriber.linkKey, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, at: now.toISOString() };
         if (!queueUnsubscribe(database, entry)) throw err;
         log.warn({ subscriber: subscriber.id }, 'database busy: unsubscribe queued');
         if (!drainTimer) {
-          drainTimer = setTimeout(drainSoon, DRAIN_RETRY_MS);
+          drainTimer = setTimeout(() => void drainSoon(), DRAIN_RETRY_MS);
           drainTimer.unref();
         }
         return { ...subscriber, status: 'unsubscribed', unsubscribedAt: entry.at };
@@ -271,10 +305,10 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
     drainUnsubscribeQueue: () => drainQueue(),
 
     /** Revokes every link sent so far (e.g. after a digest was forwarded). */
-    resetLinks(token: string, now: Date): Subscriber {
-      return tx(() => {
-        const { subscriber } = links.resolve(database, token, 'manage', now);
-        return updateSubscriber(database, subscriber.id, { tokenVersion: subscriber.tokenVersion + 1 }, now.toISOString());
+    resetLinks(token: string, now: Date): Promise<Subscriber> {
+      return tx(async (t) => {
+        const { subscriber } = await links.resolve(t, token, 'manage', now);
+        return updateSubscriber(t, subscriber.id, { tokenVersion: subscriber.tokenVersion + 1 }, now.toISOString());
       });
     },
   };
@@ -282,9 +316,9 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
 
 /** Marks a subscriber unsubscribed and logs it; idempotent. */
-export function unsubscribeSubscriber(database: Database_, s: Subscriber, ctx: ConsentContext, now: Date): Subscriber {
+export async function unsubscribeSubscriber(sql: Sql, s: Subscriber, ctx: ConsentContext, now: Date): Promise<Subscriber> {
   if (s.status === 'unsubscribed') return s;
   const at = now.toISOString();
-  logConsent(database, s.id, 'unsubscribed', ctx, at);
-  return updateSubscriber(database, s.id, { status: 'unsubscribed', unsubscribedAt: at, requestedPrefs: null, tokenVersion: s.tokenVersion + 1 }, at);
+  await logConsent(sql, s.id, 'unsubscribed', ctx, at);
+  return updateSubscriber(sql, s.id, { status: 'unsubscribed', unsubscribedAt: at, requestedPrefs: null, tokenVersion: s.tokenVersion + 1 }, at);
 }

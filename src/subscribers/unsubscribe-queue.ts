@@ -33,10 +33,14 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS queued_unsubscribes (
   PRIMARY KEY (link_key, at)
 )`;
 
-/** The queue file beside a database file; null for an in-memory database (nothing durable to queue into). */
-export function unsubscribeQueuePath(database: Database_): string | null {
+/**
+ * The queue file beside a SQLite database file; null for an in-memory database
+ * (nothing durable to queue into) and on PostgreSQL, which has no database-wide
+ * write lock: an unsubscribe there waits only for its own row's lock.
+ */
+export function unsubscribeQueuePath(database: Pick<Database_, 'sqlite'>): string | null {
   const { sqlite } = database;
-  return sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
+  return !sqlite || sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
 }
 
 function open(path: string, create: boolean): Database.Database | null {
@@ -47,7 +51,7 @@ function open(path: string, create: boolean): Database.Database | null {
   return q;
 }
 
-function withQueue<T>(database: Database_, create: boolean, empty: T, fn: (q: Database.Database) => T): T {
+function withQueue<T>(database: Pick<Database_, 'sqlite'>, create: boolean, empty: T, fn: (q: Database.Database) => T): T {
   const path = unsubscribeQueuePath(database);
   const q = path ? open(path, create) : null;
   if (!q) return empty;
@@ -59,7 +63,7 @@ function withQueue<T>(database: Database_, create: boolean, empty: T, fn: (q: Da
 }
 
 /** Durably records an unsubscribe the database could not take now; false when there is no file to queue into. */
-export function queueUnsubscribe(database: Database_, entry: QueuedUnsubscribe): boolean {
+export function queueUnsubscribe(database: Pick<Database_, 'sqlite'>, entry: QueuedUnsubscribe): boolean {
   return withQueue(database, true, false, (q) => {
     q.prepare('INSERT OR IGNORE INTO queued_unsubscribes (link_key, method, ip, user_agent, at) VALUES (?, ?, ?, ?, ?)').run(
       entry.linkKey,
@@ -73,14 +77,14 @@ export function queueUnsubscribe(database: Database_, entry: QueuedUnsubscribe):
 }
 
 /** Every queued unsubscribe, oldest first (none when the queue file does not exist). */
-export function queuedUnsubscribes(database: Database_): QueuedUnsubscribe[] {
+export function queuedUnsubscribes(database: Pick<Database_, 'sqlite'>): QueuedUnsubscribe[] {
   return withQueue(database, false, [], (q) =>
     q.prepare('SELECT link_key AS linkKey, method, ip, user_agent AS userAgent, at FROM queued_unsubscribes ORDER BY at').all() as QueuedUnsubscribe[],
   );
 }
 
 /** Removes queued unsubscribes once they are applied. */
-export function forgetQueued(database: Database_, entries: QueuedUnsubscribe[]): void {
+export function forgetQueued(database: Pick<Database_, 'sqlite'>, entries: QueuedUnsubscribe[]): void {
   withQueue(database, false, undefined, (q) => {
     const del = q.prepare('DELETE FROM queued_unsubscribes WHERE link_key = ? AND at = ?');
     q.transaction(() => entries.forEach((e) => del.run(e.linkKey, e.at)))();
@@ -93,7 +97,7 @@ export function stillQueued(s: Pick<Subscriber, 'confirmedAt'>, entry: Pick<Queu
 }
 
 /** Rows as they will be once the queue is drained: readers with a standing queued unsubscribe show as unsubscribed. */
-export function withQueuedUnsubscribes(database: Database_, rows: Subscriber[]): Subscriber[] {
+export function withQueuedUnsubscribes(database: Pick<Database_, 'sqlite'>, rows: Subscriber[]): Subscriber[] {
   if (!rows.length) return rows;
   const queued = queuedUnsubscribes(database);
   if (!queued.length) return rows;

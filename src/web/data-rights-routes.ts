@@ -27,19 +27,19 @@ export function registerDataRightsRoutes(app: Express, deps: DataRightsDeps): vo
   const now = () => (deps.clock ?? (() => new Date()))();
   const limits = rateLimits(deps);
   const form = express.urlencoded({ extended: false, limit: '4kb' });
-  const reader = (req: Request) => deps.links.resolve(deps.database, String(req.params.token ?? ''), 'manage', now()).subscriber;
+  const reader = async (req: Request) => (await deps.links.resolve(deps.database, String(req.params.token ?? ''), 'manage', now())).subscriber;
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
 
   app.get('/manage/:token', (req, res, next) => {
     const wants = 'data' in req.query ? 'data' : 'delete' in req.query ? 'delete' : null;
     if (!wants) return next();
-    limits.tokens(req, res, () => {
+    limits.tokens(req, res, async () => {
       try {
         noStore(res);
-        const s = reader(req);
+        const s = await reader(req);
         if (wants === 'data') {
           res.set('Content-Disposition', 'attachment; filename="paperboy-my-data.json"');
-          return res.type('application/json').send(`${JSON.stringify(exportReaderData(deps.database, s, now()), null, 2)}\n`);
+          return res.type('application/json').send(`${JSON.stringify(await exportReaderData(deps.database, s, now()), null, 2)}\n`);
         }
         res.send(deps.render('delete-data', { title: 'Delete your data', email: s.email, suppressed: s.status === 'bounced' }));
       } catch (err) {
@@ -51,14 +51,14 @@ export function registerDataRightsRoutes(app: Express, deps: DataRightsDeps): vo
   app.post('/manage/:token', (req, res, next) => {
     if (!('delete' in req.query)) return next();
     limits.tokens(req, res, () =>
-      form(req, res, () => {
+      form(req, res, async () => {
         try {
           noStore(res);
-          const s = reader(req);
+          const s = await reader(req);
           if ((req.body as Record<string, unknown> | undefined)?.confirm !== 'yes') {
             throw new AppError('validation', 'Tick the box to confirm that everything should be deleted.', [{ field: 'confirm', message: 'required' }]);
           }
-          const { keptSuppressionHash } = eraseReader(deps.database, s.id, now());
+          const { keptSuppressionHash } = await eraseReader(deps.database, s.id, now());
           deps.log.info({ subscriber: s.id, keptSuppressionHash }, 'reader deleted their data');
           res.send(deps.render('message', { title: 'Deleted', heading: 'Your data is deleted', message: 'Paperboy no longer holds anything about you, and this link no longer works. You can subscribe again from the start page at any time.', link: { href: '/', label: 'Go to the start page' } }));
         } catch (err) {

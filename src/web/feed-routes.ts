@@ -15,18 +15,17 @@ const FEED_ISSUES = 60;
  * the manage links ("Invalidate old links", unsubscribing). GET only reads.
  */
 export function registerFeedRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
-  const issues = deps.database.sqlite.prepare(
-    "SELECT period_key AS periodKey, finished_at AS sentAt, items FROM deliveries WHERE subscriber_id = ? AND status = 'sent' ORDER BY finished_at DESC LIMIT ?",
-  );
-  app.get('/feed/:token', limits.tokens, (req, res) => {
+  app.get('/feed/:token', limits.tokens, async (req, res) => {
     const now = new Date();
-    const { subscriber } = deps.links.resolve(deps.database, String(req.params.token), 'feed', now);
-    const rows = issues.all(subscriber.id, FEED_ISSUES) as { periodKey: string; sentAt: string; items: string }[];
-    const selfUrl = deps.links.feedUrl(subscriber);
-    const xml = atomFeed(
-      { selfUrl, siteUrl: new URL('/', selfUrl).toString(), readerKey: subscriber.linkKey, interests: describeInterests(subscriber), now },
-      rows.map((r) => ({ periodKey: r.periodKey, sentAt: r.sentAt, papers: ledgerPapers(deps.database, JSON.parse(r.items) as LedgerItem[]) })),
+    const { subscriber } = await deps.links.resolve(deps.database, String(req.params.token), 'feed', now);
+    const rows = await deps.database.all<{ periodKey: string; sentAt: string; items: string }>(
+      "SELECT period_key AS \"periodKey\", finished_at AS \"sentAt\", items FROM deliveries WHERE subscriber_id = ? AND status = 'sent' ORDER BY finished_at DESC, period_key DESC LIMIT ?",
+      [subscriber.id, FEED_ISSUES],
     );
+    const selfUrl = deps.links.feedUrl(subscriber);
+    const entries = [];
+    for (const r of rows) entries.push({ periodKey: r.periodKey, sentAt: r.sentAt, papers: await ledgerPapers(deps.database, JSON.parse(r.items) as LedgerItem[]) });
+    const xml = atomFeed({ selfUrl, siteUrl: new URL('/', selfUrl).toString(), readerKey: subscriber.linkKey, interests: describeInterests(subscriber), now }, entries);
     res.set('Cache-Control', 'private, max-age=300').set('Referrer-Policy', 'no-referrer').set('X-Robots-Tag', 'noindex').type('application/atom+xml; charset=utf-8').send(xml);
   });
 }

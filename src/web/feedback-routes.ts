@@ -16,9 +16,9 @@ const PostedChoice = z.object({ choice: z.enum(['more', 'less', 'undo'], { error
 export function registerFeedbackRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
   const { database, links, render } = deps;
 
-  const resolve = (req: Request) => {
-    const { subscriber, extra } = links.resolve(database, String(req.params.token ?? ''), 'feedback', new Date());
-    const paper = paperById(database, extra);
+  const resolve = async (req: Request) => {
+    const { subscriber, extra } = await links.resolve(database, String(req.params.token ?? ''), 'feedback', new Date());
+    const paper = await paperById(database, extra);
     if (!paper) throw new AppError('not_found', 'This paper is no longer in Paperboy.');
     if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') throw new AppError('invalid_token', 'This subscription has ended, so there is nothing to rate any more.');
     return { subscriber, paper };
@@ -26,19 +26,19 @@ export function registerFeedbackRoutes(app: Express, deps: RouteDeps, limits: Ra
   const page = (res: Response, data: Record<string, unknown>) =>
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer').send(render('feedback', { title: 'Papers like this', ...data }));
 
-  app.get('/feedback/:token', limits.tokens, (req, res) => {
-    const { subscriber, paper } = resolve(req);
+  app.get('/feedback/:token', limits.tokens, async (req, res) => {
+    const { subscriber, paper } = await resolve(req);
     const preselected = Choice.safeParse(req.query.choice);
-    page(res, { paperTitle: paper.title, preselected: preselected.success ? preselected.data : 'more', current: ratingOf(database, subscriber.id, paper.pk) });
+    page(res, { paperTitle: paper.title, preselected: preselected.success ? preselected.data : 'more', current: await ratingOf(database, subscriber.id, paper.pk) });
   });
 
-  app.post('/feedback/:token', limits.tokens, (req, res) => {
-    const { subscriber, paper } = resolve(req);
+  app.post('/feedback/:token', limits.tokens, async (req, res) => {
+    const { subscriber, paper } = await resolve(req);
     const body = PostedChoice.safeParse(req.body ?? {});
     if (!body.success) throw body.error;
     const { choice } = body.data;
-    if (choice === 'undo') clearFeedback(database, subscriber.id, paper.pk);
-    else recordFeedback(database, subscriber.id, paper.pk, choice, new Date());
+    if (choice === 'undo') await clearFeedback(database, subscriber.id, paper.pk);
+    else await recordFeedback(database, subscriber.id, paper.pk, choice, new Date());
     page(res, { saved: true, choice: choice === 'undo' ? null : choice, paperTitle: paper.title });
   });
 }

@@ -31,18 +31,29 @@ export interface PreviewAnswer {
  * GET changes nothing. Answers are cached per query until the index is rebuilt.
  */
 export function registerPreviewRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
-  const version = deps.database.sqlite.prepare('SELECT count(*) || \':\' || ifnull(max(pk), 0) FROM papers').pluck();
-  let state: { version: unknown; builtAt: number; index: ReturnType<typeof createCandidateIndex>; answers: Map<string, string> } | undefined;
+  type State = { version: string; builtAt: number; index: Awaited<ReturnType<typeof createCandidateIndex>>; answers: Map<string, string> };
+  let state: State | undefined;
+  // Requests arriving while the index is rebuilt share that one build.
+  let building: Promise<State> | null = null;
 
-  const current = (now: Date) => {
-    const v = version.get();
+  const current = async (now: Date): Promise<State> => {
+    const row = await deps.database.get<{ n: number; pk: number | null }>('SELECT count(*) AS n, max(pk) AS pk FROM papers');
+    const v = `${row?.n ?? 0}:${row?.pk ?? 0}`;
     if (!state || state.version !== v || now.getTime() - state.builtAt > INDEX_TTL_MS || state.answers.size >= ANSWERS_PER_INDEX) {
-      state = { version: v, builtAt: now.getTime(), index: createCandidateIndex(deps.database, new Date(now.getTime() - PREVIEW_DAYS * DAY).toISOString(), now), answers: new Map() };
+      building ??= (async () => {
+        try {
+          const index = await createCandidateIndex(deps.database, new Date(now.getTime() - PREVIEW_DAYS * DAY).toISOString(), now);
+          return (state = { version: v, builtAt: now.getTime(), index, answers: new Map() });
+        } finally {
+          building = null;
+        }
+      })();
+      return building;
     }
     return state;
   };
 
-  app.get('/api/preview', limits.preview, (req, res) => {
+  app.get('/api/preview', limits.preview, async (req, res) => {
     const q = fromForm(req.query as Record<string, unknown>);
     const parsed = Preferences.safeParse({ topics: q.topics ?? [], keywords: q.keywords ?? [], exclude: q.exclude ?? [] });
     if (!parsed.success) {
@@ -50,7 +61,7 @@ export function registerPreviewRoutes(app: Express, deps: RouteDeps, limits: Rat
     }
     const { topics, keywords, exclude } = parsed.data;
     const now = new Date();
-    const s = current(now);
+    const s = await current(now);
     const key = JSON.stringify([topics, keywords, exclude]);
     let body = s.answers.get(key);
     if (!body) {

@@ -32,8 +32,8 @@ export interface RouteDeps {
 /** All routes, registered in one place. */
 export function registerRoutes(app: Express, deps: RouteDeps): void {
   const limits = rateLimits(deps);
-  app.get('/healthz', (_req, res) => {
-    deps.database.sqlite.prepare('SELECT 1').get();
+  app.get('/healthz', async (_req, res) => {
+    await deps.database.get('SELECT 1 AS one');
     res.json({ ok: true });
   });
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));

@@ -24,20 +24,19 @@ const isBot = (body: Record<string, unknown>) => typeof body.website === 'string
 export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: RateLimits): void {
   const { database, render, subscriptions } = deps;
   // The live sample changes only when papers arrive (a new highest pk): not worth a sort per page view.
-  const newestPk = database.sqlite.prepare('SELECT max(pk) AS pk FROM papers').pluck();
   let cached: { pk: unknown; papers: unknown[] } | undefined;
-  const sample = () => {
-    const pk = newestPk.get();
-    if (!cached || cached.pk !== pk) cached = { pk, papers: recentPapers(database, 8).map((p) => ({ ...p, url: readerLink(p.urls.page, p.urls.abs, p.title).url })) };
+  const sample = async () => {
+    const pk = (await database.get<{ pk: number | null }>('SELECT max(pk) AS pk FROM papers'))?.pk ?? null;
+    if (!cached || cached.pk !== pk) cached = { pk, papers: (await recentPapers(database, 8)).map((p) => ({ ...p, url: readerLink(p.urls.page, p.urls.abs, p.title).url })) };
     return cached.papers;
   };
-  const page = (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: sample(), summaryAbove: true });
+  const page = async (form: ReturnType<typeof formView>) => render('index', { title: 'Subscribe', form, papers: await sample(), summaryAbove: true });
 
-  app.get('/', (_req, res) => {
-    res.send(page(formView({})));
+  app.get('/', async (_req, res) => {
+    res.send(await page(formView({})));
   });
 
-  app.post('/subscribe', limits.subscribe, (req, res) => {
+  app.post('/subscribe', limits.subscribe, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const input = fromForm(body);
     if (isBot(body)) return void res.send(render('check-inbox', { title: 'Check your inbox', email: String(input.email ?? '') }));
@@ -45,13 +44,13 @@ export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: R
     const parsed = parseSubscription(fields);
     if (!parsed.success) {
       const issues = parsed.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
-      return void res.status(400).send(page(formView({ ...(input as object), email: String(input.email ?? '') }, issues)));
+      return void res.status(400).send(await page(formView({ ...(input as object), email: String(input.email ?? '') }, issues)));
     }
-    subscriptions.subscribe(parsed.email, parsed.preferences, consentContext(req, 'web'), new Date());
+    await subscriptions.subscribe(parsed.email, parsed.preferences, consentContext(req, 'web'), new Date());
     res.send(render('check-inbox', { title: 'Check your inbox', email: parsed.email }));
   });
 
-  app.post('/api/subscriptions', limits.subscribe, (req, res) => {
+  app.post('/api/subscriptions', limits.subscribe, async (req, res) => {
     if (!req.is('application/json')) throw new AppError('bad_request', 'Send JSON with Content-Type: application/json.');
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isBot(body)) {
@@ -59,7 +58,7 @@ export function registerSubscribeRoutes(app: Express, deps: RouteDeps, limits: R
       if (!parsed.success) {
         throw new AppError('validation', 'Some fields are invalid.', parsed.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
       }
-      subscriptions.subscribe(parsed.email, parsed.preferences, consentContext(req, 'api'), new Date());
+      await subscriptions.subscribe(parsed.email, parsed.preferences, consentContext(req, 'api'), new Date());
     }
     res.status(202).type('application/json').send(ACCEPTED);
   });

@@ -53,7 +53,7 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
   const token = (req: Request) => String(req.params.token ?? '');
   const pageNoStore = (res: Response) => res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
 
-  const managePage = (s: Subscriber, notice?: string, issues: { field: string; message: string }[] = [], values?: object) =>
+  const managePage = async (s: Subscriber, notice?: string, issues: { field: string; message: string }[] = [], values?: object) =>
     render('manage', {
       title: 'Your subscription',
       email: s.email,
@@ -65,74 +65,74 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
       // The Atom feed of their digests, for readers who get digests (revoked with the manage links).
       feedUrl: s.status === 'active' || s.status === 'paused' ? links.feedUrl(s) : null,
       notice,
-      silenceNotes: silenceNotesEnabled(deps.database, s.id),
+      silenceNotes: await silenceNotesEnabled(deps.database, s.id),
       form: formView(values ?? s, issues),
       // Interests a signup asked for while this address already got digests: shown, applied only by its button.
       requested: describeRequested(subscriptions.requestedInterests(s)),
       // Papers the reader rated "more/less like this", each removable (issue 14).
-      ratings: ratingsOf(deps.database, s.id).map((r) => ({ ...r, label: r.choice === 'more' ? 'More like this' : 'Less like this' })),
+      ratings: (await ratingsOf(deps.database, s.id)).map((r) => ({ ...r, label: r.choice === 'more' ? 'More like this' : 'Less like this' })),
     });
 
-  app.get('/confirm/:token', limits.tokens, (req, res) => {
+  app.get('/confirm/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
-    const s = subscriptions.forConfirm(token(req), new Date());
+    const s = await subscriptions.forConfirm(token(req), new Date());
     const done = s.status === 'active' || s.status === 'paused';
     res.send(render('confirm', { title: 'Confirm', done, interests: describeInterestsUnquoted(s), manageUrl: links.manageUrl(s) }));
   });
 
-  app.post('/confirm/:token', limits.tokens, (req, res) => {
+  app.post('/confirm/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
     const now = new Date();
-    const s = subscriptions.confirm(token(req), consentContext(req, 'web'), now);
+    const s = await subscriptions.confirm(token(req), consentContext(req, 'web'), now);
     const first = firstDelivery(s, now);
     res.send(render('confirm', { title: 'Subscribed', done: true, manageUrl: links.manageUrl(s), firstDelivery: first && formatDelivery(first, s.timezone) }));
   });
 
-  app.get('/manage/:token', limits.tokens, (req, res) => {
+  app.get('/manage/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
-    res.send(managePage(subscriptions.forManage(token(req), new Date())));
+    res.send(await managePage(await subscriptions.forManage(token(req), new Date())));
   });
 
-  app.post('/manage/:token', limits.tokens, (req, res) => {
+  app.post('/manage/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
     const now = new Date();
     const body = (req.body ?? {}) as Record<string, unknown>;
     const action = String(body.action ?? 'save');
     const ctx = consentContext(req, 'web');
     if (action === 'pause' || action === 'resume') {
-      const s = subscriptions.setStatus(token(req), action, now);
-      return void res.send(managePage(s, action === 'pause' ? 'Digests are paused. Resume whenever you like.' : 'Digests are back on.'));
+      const s = await subscriptions.setStatus(token(req), action, now);
+      return void res.send(await managePage(s, action === 'pause' ? 'Digests are paused. Resume whenever you like.' : 'Digests are back on.'));
     }
     if (action === 'resubscribe') {
-      const { subscriber, outcome } = subscriptions.resubscribe(token(req), 'manage', ctx, now);
-      return void res.send(managePage(subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber.email)));
+      const { subscriber, outcome } = await subscriptions.resubscribe(token(req), 'manage', ctx, now);
+      return void res.send(await managePage(await subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber.email)));
     }
     if (action === 'apply-requested') {
-      const { subscriber, applied } = subscriptions.applyRequested(token(req), now);
-      return void res.send(managePage(subscriber, applied ? 'The interests you asked for are now your interests.' : 'There were no requested interests to apply.'));
+      const { subscriber, applied } = await subscriptions.applyRequested(token(req), now);
+      return void res.send(await managePage(subscriber, applied ? 'The interests you asked for are now your interests.' : 'There were no requested interests to apply.'));
     }
     if (action === 'reset-links') {
-      const s = subscriptions.resetLinks(token(req), now);
+      const s = await subscriptions.resetLinks(token(req), now);
       return void res.redirect(303, links.manageUrl(s).replace(/^https?:\/\/[^/]+/, ''));
     }
     if (action === 'forget-rating') {
-      const s = subscriptions.forManage(token(req), now);
-      const paper = paperById(deps.database, String(body.paper ?? ''));
-      if (paper) clearFeedback(deps.database, s.id, paper.pk);
-      return void res.send(managePage(s, 'Rating removed.'));
+      const s = await subscriptions.forManage(token(req), now);
+      const paper = await paperById(deps.database, String(body.paper ?? ''));
+      if (paper) await clearFeedback(deps.database, s.id, paper.pk);
+      return void res.send(await managePage(s, 'Rating removed.'));
     }
     if (action !== 'save') throw new AppError('bad_request', 'Unknown action.');
     const { action: _a, silenceNotes, ...fields } = fromForm(body);
     const parsed = Preferences.safeParse(fields);
     if (!parsed.success) {
-      const s = subscriptions.forManage(token(req), now);
+      const s = await subscriptions.forManage(token(req), now);
       const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
-      return void res.status(400).send(managePage(s, undefined, issues, fields));
+      return void res.status(400).send(await managePage(s, undefined, issues, fields));
     }
-    const s = subscriptions.updatePreferences(token(req), parsed.data, now);
+    const s = await subscriptions.updatePreferences(token(req), parsed.data, now);
     // The form always posts the checkbox when it is ticked: absent means off.
-    setSilenceNotes(deps.database, s.id, silenceNotes === 'on');
-    res.send(managePage(s, 'Preferences saved.'));
+    await setSilenceNotes(deps.database, s.id, silenceNotes === 'on');
+    res.send(await managePage(s, 'Preferences saved.'));
   });
 
   // The unsubscribe pages never show a manage link: unsubscribe links of every
@@ -141,26 +141,26 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
   // posts back to the link the reader already has, and only mails a confirmation.
   const resubscribeAction = (req: Request) => `/unsubscribe/${encodeURIComponent(token(req))}/resubscribe`;
 
-  app.get('/unsubscribe/:token', limits.tokens, (req, res) => {
+  app.get('/unsubscribe/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
-    const s = subscriptions.forUnsubscribe(token(req), new Date());
+    const s = await subscriptions.forUnsubscribe(token(req), new Date());
     const done = s.status === 'unsubscribed';
     res.send(render('unsubscribe', { title: done ? 'Unsubscribed' : 'Unsubscribe', done, email: s.email, resubscribeAction: resubscribeAction(req) }));
   });
 
   // No rate limit and no CSRF token here: mailbox providers POST one-click
   // unsubscribes from shared IPs, and the signed token is the authority.
-  app.post('/unsubscribe/:token', (req, res) => {
+  app.post('/unsubscribe/:token', async (req, res) => {
     pageNoStore(res);
     const oneClick = isOneClick(req);
-    const s = subscriptions.unsubscribe(token(req), consentContext(req, oneClick ? 'one-click' : 'web'), new Date());
+    const s = await subscriptions.unsubscribe(token(req), consentContext(req, oneClick ? 'one-click' : 'web'), new Date());
     if (oneClick) return void res.type('text/plain').send('Unsubscribed.');
     res.send(render('unsubscribe', { title: 'Unsubscribed', done: true, email: s.email, resubscribeAction: resubscribeAction(req) }));
   });
 
-  app.post('/unsubscribe/:token/resubscribe', limits.tokens, (req, res) => {
+  app.post('/unsubscribe/:token/resubscribe', limits.tokens, async (req, res) => {
     pageNoStore(res);
-    const { subscriber, outcome } = subscriptions.resubscribe(token(req), 'unsubscribe', consentContext(req, 'web'), new Date());
+    const { subscriber, outcome } = await subscriptions.resubscribe(token(req), 'unsubscribe', consentContext(req, 'web'), new Date());
     res.send(render('message', { title: 'Subscribe again', heading: outcome === 'mailed' ? 'Check your inbox' : 'Subscribe again', message: RESUBSCRIBE_NOTICE[outcome](subscriber.email) }));
   });
 }
