@@ -6,7 +6,7 @@ describe('the web app', () => {
   let http: Awaited<ReturnType<typeof startPaperboy>>;
   beforeAll(async () => {
     http = await startPaperboy();
-    loadSampleIfEmpty(http.database, new Date());
+    await loadSampleIfEmpty(http.database, new Date());
   });
   afterAll(() => http.stop());
 

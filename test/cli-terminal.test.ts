@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, listen, ROOT, runCli, tempDir } from './helpers.js';
+import { databaseEnv, FIXTURES, listen, ROOT, runCli, tempDir } from './helpers.js';
 
 describe('the operator\'s terminal', () => {
   const { dir, cleanup } = tempDir();
-  const env = { DATABASE_PATH: join(dir, 'p.db'), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123' };
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    env = { ...(await databaseEnv(dir, 'p')), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123' };
+  });
   afterAll(cleanup);
 
   it('paperboy --version prints the package version', () => {
@@ -55,7 +58,7 @@ describe('ingest and stats on the terminal', () => {
       else res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(readFileSync(join(FIXTURES, 'arxiv-query-cs.LG.xml')));
     });
     env = {
-      DATABASE_PATH: join(dir, 'p.db'), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123',
+      ...(await databaseEnv(dir, 'p')), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123',
       HF_API_URL: fake.url, ARXIV_API_URL: fake.url, ARXIV_CATEGORIES: 'cs.LG,cs.CL', FETCH_TIMEOUT_MS: '2000',
     };
   });

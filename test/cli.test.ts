@@ -1,11 +1,14 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CORPUS_DIR, runCli, tempDir } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS_DIR, databaseEnv, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const env = { DATABASE_PATH: join(tmp.dir, 'cli.db') };
+let env: Record<string, string>;
+beforeAll(async () => {
+  env = await databaseEnv(tmp.dir, 'cli');
+});
 const pages = readdirSync(CORPUS_DIR).sort().map((f) => join(CORPUS_DIR, f));
 
 describe('the paperboy command', () => {

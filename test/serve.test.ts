@@ -2,11 +2,16 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseEnv, ROOT, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
+// One database for both tests: the preview uses the sample corpus that `serve` loaded.
+let database: Record<string, string>;
+beforeAll(async () => {
+  database = await databaseEnv(tmp.dir, 'serve');
+});
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -19,7 +24,7 @@ async function freePort(): Promise<number> {
 describe('paperboy serve', () => {
   it('starts on the embedded defaults with the sample corpus, serves the pages and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: join(tmp.dir, 'serve.db'), OUTBOX_DIR: join(tmp.dir, 'outbox'), SOURCES: 'hf', HF_API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info', NODE_ENV: 'development' };
+    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...database, OUTBOX_DIR: join(tmp.dir, 'outbox'), SOURCES: 'hf', HF_API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info', NODE_ENV: 'development' };
     const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let logs = '';
     child.stderr.on('data', (d) => (logs += d));
@@ -52,7 +57,7 @@ describe('paperboy serve', () => {
   });
 
   it('previews a digest as JSON with the documented shape', () => {
-    const env = { DATABASE_PATH: join(tmp.dir, 'serve.db'), OUTBOX_DIR: join(tmp.dir, 'outbox') };
+    const env = { ...database, OUTBOX_DIR: join(tmp.dir, 'outbox') };
     expect(runCli(['subscribers', 'add', 'preview@example.org', '--topics', 'diffusion-models', '--confirmed'], env).code).toBe(0);
     const r = runCli(['digest', 'preview', 'preview@example.org', '--json', '--limit', '3'], env);
     expect(r.code).toBe(0);

@@ -244,18 +244,21 @@ CREATE FUNCTION bump_status(d TEXT, s TEXT, by INTEGER) RETURNS void LANGUAGE sq
   INSERT INTO status_daily (day, status, delta) VALUES (d, s, by)
     ON CONFLICT (day, status) DO UPDATE SET delta = status_daily.delta + by;
 $$;
+-- Grouped: one INSERT may not touch a row twice on PostgreSQL; a topic named
+-- twice counts twice, as SQLite's row-by-row trigger counts it.
 CREATE FUNCTION add_topics(topics TEXT) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO topic_counts (topic, n) SELECT value, 1 FROM jsonb_array_elements_text(topics::jsonb)
-    ON CONFLICT (topic) DO UPDATE SET n = topic_counts.n + 1;
+  INSERT INTO topic_counts (topic, n) SELECT value, count(*) FROM jsonb_array_elements_text(topics::jsonb) GROUP BY value
+    ON CONFLICT (topic) DO UPDATE SET n = topic_counts.n + EXCLUDED.n;
 $$;
 CREATE FUNCTION remove_topics(topics TEXT) RETURNS void LANGUAGE sql AS $$
   UPDATE topic_counts SET n = n - 1 WHERE topic IN (SELECT value FROM jsonb_array_elements_text(topics::jsonb));
 $$;
--- The SMTP reply class in an error text: 5xx, 4xx, or none.
+-- The SMTP reply class in an error text: 5xx, 4xx, or none. Exactly SQLite's
+-- GLOB test: a code needs a non-digit after it, so one at the very end is 'none'.
 CREATE FUNCTION smtp_class(status TEXT, error TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN status = 'sent' THEN '2xx'
-    WHEN ' ' || error || ' ' ~ '[^0-9]5[0-9][0-9][^0-9]' THEN '5xx'
-    WHEN ' ' || error || ' ' ~ '[^0-9]4[0-9][0-9][^0-9]' THEN '4xx' ELSE 'none' END;
+    WHEN ' ' || error ~ '[^0-9]5[0-9][0-9][^0-9]' THEN '5xx'
+    WHEN ' ' || error ~ '[^0-9]4[0-9][0-9][^0-9]' THEN '4xx' ELSE 'none' END;
 $$;
 -- Queues a webhook event for every endpoint that wants it.
 CREATE FUNCTION queue_webhook(ev TEXT, sub INTEGER, payload JSONB, at TEXT) RETURNS void LANGUAGE sql AS $$

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
-import { ROOT, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
+import { databaseEnv, onPostgres, ROOT, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
 
 const DAY1 = new Date('2026-11-24T10:00:00Z');
 
@@ -20,7 +20,8 @@ function cliAsync(args: string[], env: Record<string, string>) {
   });
 }
 
-describe('paperboy backup and restore', () => {
+// SQLite only: backup and restore copy the SQLite file with SQLite's backup API (PostgreSQL: pg_dump/pg_restore, below).
+describe.skipIf(onPostgres)('paperboy backup and restore', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let app: Awaited<ReturnType<typeof startPaperboy>>;
   let tmp: ReturnType<typeof tempDir>;
@@ -30,8 +31,8 @@ describe('paperboy backup and restore', () => {
     // A slow relay keeps the run going while the backup is taken.
     smtp = await startSmtp({ delayMs: 15 });
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
-    const insert = app.database.sqlite.prepare(
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const insert = app.database.sqlite!.prepare(
       `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
        VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
     );
@@ -86,7 +87,7 @@ describe('paperboy backup and restore', () => {
     restored.close();
   }, 90_000);
 
-  it('when the file is not a Paperboy database or is damaged, then restore refuses it with exit 2 and leaves the database alone', () => {
+  it('when the file is not a Paperboy database or is damaged, then restore refuses it with exit 2 and leaves the database alone', async () => {
     const env = { DATABASE_PATH: join(app.dir, 'paperboy.db') };
     const junk = join(tmp.dir, 'junk.db');
     writeFileSync(junk, 'hello, not sqlite');
@@ -108,20 +109,44 @@ describe('paperboy backup and restore', () => {
     const r3 = runCli(['restore', newer], env);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toContain('newer Paperboy');
-    expect((app.database.sqlite.prepare('SELECT count(*) AS n FROM subscribers').get() as { n: number }).n).toBe(150);
+    expect((await app.database.get<{ n: number }>('SELECT count(*) AS n FROM subscribers'))!.n).toBe(150);
   });
 
   it('when the database is being written, then restore refuses rather than pull it from under the server', async () => {
     const env = { DATABASE_PATH: join(app.dir, 'paperboy.db') };
     const file = join(tmp.dir, 'b.db');
     expect(runCli(['backup', file], env).code).toBe(0);
-    app.database.sqlite.exec('BEGIN IMMEDIATE');
+    app.database.sqlite!.exec('BEGIN IMMEDIATE');
     try {
       const r = await cliAsync(['restore', file], env);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('stop `paperboy serve`');
     } finally {
-      app.database.sqlite.exec('ROLLBACK');
+      app.database.sqlite!.exec('ROLLBACK');
+    }
+  });
+});
+
+describe('paperboy backup and restore with DATABASE_URL', () => {
+  it('refuse with exit 2, naming pg_dump and pg_restore, and write nothing', async () => {
+    const tmp = tempDir();
+    try {
+      // On SQLite's pass an unreachable URL shows the refusal comes before any connection.
+      const env = onPostgres ? await databaseEnv(tmp.dir) : { DATABASE_URL: 'postgres://paperboy@127.0.0.1:9/nowhere' };
+      const backup = runCli(['backup', join(tmp.dir, 'b.db')], env);
+      expect(backup.code, backup.stderr).toBe(2);
+      expect(backup.stderr).toContain('backup works on SQLite only');
+      expect(backup.stderr).toContain('pg_dump');
+      expect(backup.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(tmp.dir, 'b.db'))).toBe(false);
+      writeFileSync(join(tmp.dir, 'r.db'), 'whatever');
+      const restore = runCli(['restore', join(tmp.dir, 'r.db')], env);
+      expect(restore.code, restore.stderr).toBe(2);
+      expect(restore.stderr).toContain('restore works on SQLite only');
+      expect(restore.stderr).toContain('pg_restore');
+      expect(restore.stderr + backup.stderr).not.toContain('127.0.0.1');
+    } finally {
+      tmp.cleanup();
     }
   });
 });

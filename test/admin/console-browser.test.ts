@@ -13,26 +13,37 @@ const launchChromium = () =>
   chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 
 /** A little history: signups over a week, a digest run, a bounce, a complaint, an ingest. */
-function seed(app: Awaited<ReturnType<typeof startPaperboy>>) {
-  const { sqlite } = app.database;
+async function seed(app: Awaited<ReturnType<typeof startPaperboy>>) {
+  const db = app.database;
   const now = Date.now();
-  const sub = sqlite.prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?, ?)");
-  const consent = sqlite.prepare('INSERT INTO consent_events (subscriber_id, event, method, at) VALUES (?, ?, ?, ?)');
+  const ids: number[] = [];
   for (let i = 1; i <= 40; i++) {
     const at = new Date(now - (i % 7) * 86_400_000).toISOString();
-    const id = Number(sub.run(`reader${i}@example.org`, JSON.stringify(i % 2 ? ['interpretability'] : ['agents', 'diffusion-models']), at, at, at).lastInsertRowid);
-    consent.run(id, 'subscribe_requested', 'web', at);
-    consent.run(id, 'confirmed', 'web', at);
+    const topics = JSON.stringify(i % 2 ? ['interpretability'] : ['agents', 'diffusion-models']);
+    const { id } = (await db.get<{ id: number }>(
+      "INSERT INTO subscribers (email, status, topics, created_at, updated_at, confirmed_at) VALUES (?, 'active', ?, ?, ?, ?) RETURNING id",
+      [`reader${i}@example.org`, topics, at, at, at],
+    ))!;
+    ids.push(id);
+    await db.run('INSERT INTO consent_events (subscriber_id, event, method, at) VALUES (?, ?, ?, ?)', [id, 'subscribe_requested', 'web', at]);
+    await db.run('INSERT INTO consent_events (subscriber_id, event, method, at) VALUES (?, ?, ?, ?)', [id, 'confirmed', 'web', at]);
   }
   const runAt = new Date(now - 3_600_000).toISOString();
-  const claim = sqlite.prepare("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, since, created_at) VALUES (?, 'p', 'sending', 'm', 'x', ?)");
-  for (let i = 1; i <= 30; i++) claim.run(i, runAt);
-  sqlite.prepare("UPDATE deliveries SET status = 'sent', finished_at = ? WHERE subscriber_id <= 25").run(runAt);
+  for (const id of ids.slice(0, 30)) {
+    await db.run("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, since, created_at) VALUES (?, 'p', 'sending', 'm', 'x', ?)", [id, runAt]);
+  }
+  for (const id of ids.slice(0, 25)) await db.run("UPDATE deliveries SET status = 'sent', finished_at = ? WHERE subscriber_id = ?", [runAt, id]);
   const rule = { count: 3, windowDays: 14 };
-  recordBounce(app.database, { provider: 'ses', eventId: 'e1', kind: 'hard_bounce', email: 'reader3@example.org', detail: '550 5.1.1 user unknown' }, rule, new Date());
-  recordBounce(app.database, { provider: 'postmark', eventId: 'e2', kind: 'complaint', email: 'reader4@example.org' }, rule, new Date());
-  sqlite.prepare("INSERT INTO source_status (source, last_run_at, ok, fetched, last_error, last_error_at) VALUES ('hf', ?, 1, 30, NULL, NULL), ('arxiv:cs.LG', ?, 0, 0, 'HTTP 503', ?)").run(runAt, runAt, runAt);
+  await recordBounce(app.database, { provider: 'ses', eventId: 'e1', kind: 'hard_bounce', email: 'reader3@example.org', detail: '550 5.1.1 user unknown' }, rule, new Date());
+  await recordBounce(app.database, { provider: 'postmark', eventId: 'e2', kind: 'complaint', email: 'reader4@example.org' }, rule, new Date());
+  await db.run(
+    "INSERT INTO source_status (source, last_run_at, ok, fetched, last_error, last_error_at) VALUES ('hf', ?, 1, 30, NULL, NULL), ('arxiv:cs.LG', ?, 0, 0, 'HTTP 503', ?)",
+    [runAt, runAt, runAt],
+  );
 }
+
+const statusOf = async (app: Awaited<ReturnType<typeof startPaperboy>>, email: string) =>
+  (await app.database.get<{ status: string }>('SELECT status FROM subscribers WHERE email = ?', [email]))!.status;
 
 describe('the admin console in a real browser', () => {
   let app: Awaited<ReturnType<typeof startPaperboy>>;
@@ -42,7 +53,7 @@ describe('the admin console in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     app = await startPaperboy({ ADMIN_TOKEN: TOKEN });
-    seed(app);
+    await seed(app);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -88,7 +99,7 @@ describe('the admin console in a real browser', () => {
       if (width === 1280) {
         await page.getByRole('button', { name: 'Pause' }).click();
         expect(await page.locator('.notice').textContent()).toContain('Now paused');
-        expect((app.database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'reader1@example.org'").get() as { status: string }).status).toBe('paused');
+        expect(await statusOf(app, 'reader1@example.org')).toBe('paused');
       }
 
       await page.getByRole('link', { name: 'Topics' }).click();
@@ -102,7 +113,7 @@ describe('the admin console in a real browser', () => {
       if (width === 1280) {
         await page.locator('tr', { hasText: 'reader3@example.org' }).getByRole('button', { name: 'Lift' }).click();
         expect(await page.locator('.notice').textContent()).toContain('Suppression lifted');
-        expect((app.database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'reader3@example.org'").get() as { status: string }).status).toBe('active');
+        expect(await statusOf(app, 'reader3@example.org')).toBe('active');
       }
       expect(problems).toEqual([]);
     }, 60_000);

@@ -44,18 +44,18 @@ describe('the admin console over HTTP', () => {
 
   it('when an admin POST lacks the CSRF token or carries a wrong one, then it is refused and nothing changes', async () => {
     const { cookie, csrf } = await signIn(app.url);
-    app.database.sqlite
-      .prepare("INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES ('csrf@example.org', 'active', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')")
-      .run();
-    const id = (app.database.sqlite.prepare("SELECT id FROM subscribers WHERE email = 'csrf@example.org'").get() as { id: number }).id;
+    const { id } = (await app.database.get<{ id: number }>(
+      "INSERT INTO subscribers (email, status, created_at, updated_at, confirmed_at) VALUES ('csrf@example.org', 'active', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z') RETURNING id",
+    ))!;
+    const status = async () => (await app.database.get<{ status: string }>('SELECT status FROM subscribers WHERE id = ?', [id]))!.status;
     const post = (body: string) =>
       fetch(`${app.url}/admin/subscribers/${id}/pause`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body });
     expect((await post('')).status).toBe(403);
     expect((await post('_csrf=nope')).status).toBe(403);
-    expect((app.database.sqlite.prepare('SELECT status FROM subscribers WHERE id = ?').get(id) as { status: string }).status).toBe('active');
+    expect(await status()).toBe('active');
     expect((await post(`_csrf=${csrf}`)).status).toBe(303);
-    expect((app.database.sqlite.prepare('SELECT status FROM subscribers WHERE id = ?').get(id) as { status: string }).status).toBe('paused');
-    const log = app.database.sqlite.prepare('SELECT event, method FROM consent_events WHERE subscriber_id = ?').all(id);
+    expect(await status()).toBe('paused');
+    const log = await app.database.all('SELECT event, method FROM consent_events WHERE subscriber_id = ?', [id]);
     expect(log).toContainEqual({ event: 'paused', method: 'admin' });
   });
 
@@ -101,6 +101,6 @@ describe('the admin console over HTTP', () => {
     expect(noConfirm.status).toBe(400);
     const removed = await fetch(`${app.url}/admin/subscribers/${id}/remove`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${csrf}&confirm=yes` });
     expect(removed.status).toBe(303);
-    expect(app.database.sqlite.prepare("SELECT 1 FROM subscribers WHERE email = 'grace@example.org'").get()).toBeUndefined();
+    expect(await app.database.get("SELECT 1 FROM subscribers WHERE email = 'grace@example.org'")).toBeUndefined();
   });
 });

@@ -55,7 +55,7 @@ describe('/metrics and /readyz', () => {
     const before = (await scrape()).samples;
     const res = await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.org', topics: ['interpretability'] }) });
     expect(res.status).toBe(202);
-    const s = app.database.sqlite.prepare("SELECT * FROM subscribers WHERE email = 'ada@example.org'").get() as { id: number; link_key: string; token_version: number };
+    const s = (await app.database.get<{ id: number; link_key: string; token_version: number }>("SELECT * FROM subscribers WHERE email = 'ada@example.org'"))!;
     const confirm = app.links.confirmUrl({ linkKey: s.link_key, tokenVersion: s.token_version }, new Date()).replace(/^https?:\/\/[^/]+/, app.url);
     expect((await fetch(confirm, { method: 'POST', redirect: 'manual' })).status).toBeLessThan(400);
     const unsub = app.links.unsubscribeUrl({ linkKey: s.link_key, tokenVersion: s.token_version }).replace(/^https?:\/\/[^/]+/, app.url);
@@ -73,15 +73,16 @@ describe('/metrics and /readyz', () => {
   });
 
   it('when a digest run and an ingest are in the database, then outcomes, SMTP classes and timestamps show', async () => {
-    const { sqlite } = app.database;
-    sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('m@example.org', 'active', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')").run();
-    const id = (sqlite.prepare("SELECT id FROM subscribers WHERE email = 'm@example.org'").get() as { id: number }).id;
-    const ins = sqlite.prepare("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, since, created_at) VALUES (?, ?, 'sending', 'm', 'x', '2026-11-30T08:00:00.000Z')");
-    ins.run(id, 'p1');
-    ins.run(id, 'p2');
-    sqlite.prepare("UPDATE deliveries SET status = 'sent', finished_at = '2026-11-30T08:00:01.000Z' WHERE period_key = 'p1'").run();
-    sqlite.prepare("UPDATE deliveries SET status = 'failed', finished_at = '2026-11-30T08:00:02.000Z', error = '550 5.1.1 <m@…> no such user' WHERE period_key = 'p2'").run();
-    sqlite.prepare("INSERT INTO source_status (source, last_run_at, ok, fetched) VALUES ('hf', '2026-11-30T07:07:00.000Z', 1, 12)").run();
+    const db = app.database;
+    const { id } = (await db.get<{ id: number }>(
+      "INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('m@example.org', 'active', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z') RETURNING id",
+    ))!;
+    for (const period of ['p1', 'p2']) {
+      await db.run("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, since, created_at) VALUES (?, ?, 'sending', 'm', 'x', '2026-11-30T08:00:00.000Z')", [id, period]);
+    }
+    await db.run("UPDATE deliveries SET status = 'sent', finished_at = '2026-11-30T08:00:01.000Z' WHERE period_key = 'p1'");
+    await db.run("UPDATE deliveries SET status = 'failed', finished_at = '2026-11-30T08:00:02.000Z', error = '550 5.1.1 <m@…> no such user' WHERE period_key = 'p2'");
+    await db.run("INSERT INTO source_status (source, last_run_at, ok, fetched) VALUES ('hf', '2026-11-30T07:07:00.000Z', 1, 12)");
     const { samples } = await scrape();
     expect(value(samples, 'paperboy_digests_total', { outcome: 'sent' })).toBe(1);
     expect(value(samples, 'paperboy_digests_total', { outcome: 'failed' })).toBe(1);
@@ -98,14 +99,14 @@ describe('/metrics and /readyz', () => {
   });
 
   it('when the schema is behind this version, then /readyz answers 503', async () => {
-    const { sqlite } = app.database;
-    const last = sqlite.prepare('SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1').get() as { version: number; name: string; applied_at: string };
-    sqlite.prepare('DELETE FROM schema_migrations WHERE version = ?').run(last.version);
+    const db = app.database;
+    const last = (await db.get<{ version: number; name: string; applied_at: string }>('SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1'))!;
+    await db.run('DELETE FROM schema_migrations WHERE version = ?', [last.version]);
     try {
       const res = await fetch(`${app.url}/readyz`);
       expect(res.status).toBe(503);
     } finally {
-      sqlite.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(last.version, last.name, last.applied_at);
+      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [last.version, last.name, last.applied_at]);
     }
   });
 });

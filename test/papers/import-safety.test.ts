@@ -7,57 +7,63 @@ import { parseFile } from '../../src/papers/import-service.js';
 import { runIngest } from '../../src/papers/ingest-service.js';
 import { getPaper, searchPapers, upsertPapers } from '../../src/papers/paper-repo.js';
 import { collectStats } from '../../src/stats-service.js';
-import { FIXTURES, listen, runCli, silentLog, tempDatabase, tempDir } from '../helpers.js';
+import { databaseEnv, FIXTURES, listen, onPostgres, runCli, silentLog, tempDatabase, tempDir } from '../helpers.js';
 
 const read = (f: string) => readFileSync(join(FIXTURES, f), 'utf8');
 const parse = (f: string, text = read(f)) => parseFile(f, text, undefined, '2026-08-11').papers;
 const NOW = '2026-08-11T08:00:00.000Z';
 
 describe('storing what real feeds deliver', () => {
-  let db: ReturnType<typeof tempDatabase>;
-  beforeEach(() => (db = tempDatabase()));
+  let db: Awaited<ReturnType<typeof tempDatabase>>;
+  beforeEach(async () => {
+    db = await tempDatabase();
+  });
   afterEach(() => db.cleanup());
 
-  it('finds a paper whose title was written in TeX by "Schrödinger" and by "Schrodinger"', () => {
-    upsertPapers(db, parse('arxiv-rss-affiliations-tex.xml'), NOW);
+  it('finds a paper whose title was written in TeX by "Schrödinger" and by "Schrodinger"', async () => {
+    await upsertPapers(db, parse('arxiv-rss-affiliations-tex.xml'), NOW);
     for (const q of ['Schrödinger bridges', 'Schrodinger bridges', 'Rényi', 'Renyi']) {
-      expect(searchPapers(db, q, 10).map((p) => p.id), q).toContain('2608.06900');
+      expect((await searchPapers(db, q, 10)).map((p) => p.id), q).toContain('2608.06900');
     }
   });
 
-  it('corrects an author list split wrongly before, and lets a better source replace a worse one but not the reverse', () => {
+  it('corrects an author list split wrongly before, and lets a better source replace a worse one but not the reverse', async () => {
     const [rss] = parse('arxiv-rss-affiliations-tex.xml').filter((p) => p.arxivId === '2608.06900');
     // What the old parser stored: every comma split, affiliations as "authors" (rank 0, as migration 0005 leaves such rows).
-    upsertPapers(db, [{ ...rss!, authors: ['Ana Lima (University of Birmingham', 'Edgbaston', 'United Kingdom)'], authorCount: 3 }], NOW);
-    db.sqlite.prepare("UPDATE papers SET authors_rank = 0 WHERE id = '2608.06900'").run();
-    upsertPapers(db, [rss!], NOW);
-    expect(getPaper(db, '2608.06900')).toMatchObject({ authors: ['Ana Lima', 'Rémy Dupont', 'Jörg Müller', 'Li Wei', 'François Girard'], authorCount: 5 });
+    await upsertPapers(db, [{ ...rss!, authors: ['Ana Lima (University of Birmingham', 'Edgbaston', 'United Kingdom)'], authorCount: 3 }], NOW);
+    await db.run("UPDATE papers SET authors_rank = 0 WHERE id = '2608.06900'");
+    await upsertPapers(db, [rss!], NOW);
+    expect(await getPaper(db, '2608.06900')).toMatchObject({ authors: ['Ana Lima', 'Rémy Dupont', 'Jörg Müller', 'Li Wei', 'François Girard'], authorCount: 5 });
 
     const hf = { ...rss!, source: 'hf', authorRank: undefined, authors: ['Ana Lima', 'Rémy Dupont', 'Jörg Müller', 'Wei Li', 'François Girard'] };
-    upsertPapers(db, [hf], NOW);
-    expect(getPaper(db, '2608.06900')!.authors[3]).toBe('Wei Li');
-    upsertPapers(db, [rss!], NOW); // the RSS listing ranks below Hugging Face
-    expect(getPaper(db, '2608.06900')!.authors[3]).toBe('Wei Li');
+    await upsertPapers(db, [hf], NOW);
+    expect((await getPaper(db, '2608.06900'))!.authors[3]).toBe('Wei Li');
+    await upsertPapers(db, [rss!], NOW); // the RSS listing ranks below Hugging Face
+    expect((await getPaper(db, '2608.06900'))!.authors[3]).toBe('Wei Li');
     const [api] = parse('arxiv-api-astro-ph-0601001.xml'); // the API ranks above both
-    upsertPapers(db, [{ ...api!, arxivId: '2608.06900', title: rss!.title, authors: ['Ana Lima', 'Rémy Dupont'], authorCount: 2 }], NOW);
-    expect(getPaper(db, '2608.06900')).toMatchObject({ authors: ['Ana Lima', 'Rémy Dupont'], authorCount: 2 });
+    await upsertPapers(db, [{ ...api!, arxivId: '2608.06900', title: rss!.title, authors: ['Ana Lima', 'Rémy Dupont'], authorCount: 2 }], NOW);
+    expect(await getPaper(db, '2608.06900')).toMatchObject({ authors: ['Ana Lima', 'Rémy Dupont'], authorCount: 2 });
   });
 
-  it('writes a large import in transactions of 500, releasing the write lock between them', () => {
+  it('writes a large import in transactions of 500, committing (and on SQLite releasing the write lock) between them', async () => {
     const base = parse('arxiv-rss-affiliations-tex.xml')[0]!;
     const inputs = Array.from({ length: 1200 }, (_, i) => ({ ...base, arxivId: `2608.${String(10000 + i)}`, title: `Paper ${i}` }));
-    const other = new Database(db.path);
-    other.pragma('busy_timeout = 0');
+    const other = db.sqlite ? new Database(db.env.DATABASE_PATH!) : null;
+    other?.pragma('busy_timeout = 0');
     const between: number[] = [];
-    const counts = upsertPapers(db, inputs, NOW, {
+    const committed: Promise<unknown>[] = [];
+    const counts = await upsertPapers(db, inputs, NOW, {
       afterBatch: (done) => {
-        // Another writer gets the lock at once between batches (busy_timeout 0 would throw otherwise).
-        other.prepare("INSERT INTO source_status (source, last_run_at, ok) VALUES (?, 'x', 1)").run(`probe-${done}`);
+        // Another SQLite writer gets the lock at once between batches (busy_timeout 0 would throw otherwise).
+        other?.prepare("INSERT INTO source_status (source, last_run_at, ok) VALUES (?, 'x', 1)").run(`probe-${done}`);
+        // What a batch wrote is committed before the next begins: another connection sees it.
+        committed.push(db.get<{ n: number }>('SELECT count(*) AS n FROM papers').then((r) => r!.n));
         between.push(done);
       },
     });
-    other.close();
+    other?.close();
     expect(between).toEqual([500, 1000, 1200]);
+    expect(await Promise.all(committed)).toEqual([500, 1000, 1200]);
     expect(counts).toMatchObject({ read: 1200, inserted: 1200 });
   });
 });
@@ -94,8 +100,8 @@ describe('the import and stats commands', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
-  it('exits 2 naming the problem when the file is an arXiv error answer', () => {
-    const env = { DATABASE_PATH: join(tmp.dir, 'errors.db') };
+  it('exits 2 naming the problem when the file is an arXiv error answer', async () => {
+    const env = await databaseEnv(tmp.dir, 'errors');
     for (const [file, reason] of [['arxiv-api-error-abc.xml', 'incorrect id format for abc'], ['arxiv-rss-error-astroph.xml', "Bad archive 'astroph'"]]) {
       const r = runCli(['import', join(FIXTURES, file!)], env);
       expect(r.code, file).toBe(2);
@@ -104,7 +110,8 @@ describe('the import and stats commands', () => {
     }
   });
 
-  it('says "database is busy, retry" with exit 1 when another process holds the write lock', () => {
+  // SQLite only: a second connection holds SQLite's one write lock (PostgreSQL has no such lock).
+  it.skipIf(onPostgres)('says "database is busy, retry" with exit 1 when another process holds the write lock', () => {
     const path = join(tmp.dir, 'busy.db');
     const file = join(tmp.dir, 'one.jsonl');
     writeFileSync(file, `${JSON.stringify({ id: '2501.00001', title: 'A paper' })}\n`);
@@ -126,18 +133,18 @@ describe('the import and stats commands', () => {
 
 describe('a failing ingest source is visible in stats', () => {
   let fake: Awaited<ReturnType<typeof listen>>;
-  let db: ReturnType<typeof tempDatabase>;
+  let db: Awaited<ReturnType<typeof tempDatabase>>;
   beforeAll(async () => {
     fake = await listen((req, res) => {
       const url = new URL(req.url!, 'http://x');
       if (url.searchParams.get('search_query') === 'cat:astroph') res.writeHead(400, { 'content-type': 'application/atom+xml' }).end(read('arxiv-api-error-abc.xml'));
       else res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(read('arxiv-rss-error-astroph.xml'));
     });
-    db = tempDatabase();
+    db = await tempDatabase();
   });
   afterAll(async () => {
     await fake.close();
-    db.cleanup();
+    await db.cleanup();
   });
 
   it('records each source\'s error with its time, and keeps the other stats fields', async () => {
@@ -145,7 +152,7 @@ describe('a failing ingest source is visible in stats', () => {
     const results = await runIngest(db, config, silentLog, { now: new Date(NOW), retries: 0, arxivIntervalMs: 0 });
     expect(results.map((r) => r.ok)).toEqual([false, false]);
     expect(results[0]!.error).toContain('incorrect id format for abc');
-    const stats = collectStats(db);
+    const stats = await collectStats(db);
     expect(Object.keys(stats)).toEqual(expect.arrayContaining(['papers', 'subscribers', 'digests', 'sources']));
     expect(stats.sources['arxiv:cs.LG']).toEqual({ ok: false, lastRunAt: NOW, fetched: 0, lastError: expect.stringContaining("Bad archive 'astroph'"), lastErrorAt: NOW, lastOkAt: null });
     expect(stats.sources['arxiv:astroph']!.lastError).toContain('HTTP 400');

@@ -34,9 +34,9 @@ const config = (env: Record<string, string> = {}) =>
   loadConfig({ HF_API_URL: fake.url, ARXIV_API_URL: fake.url, ARXIV_CATEGORIES: 'cs.LG,cs.CL', FETCH_TIMEOUT_MS: '2000', ...env });
 
 describe('ingest from the Hugging Face and arXiv APIs', () => {
-  let db: ReturnType<typeof tempDatabase>;
-  beforeEach(() => {
-    db = tempDatabase();
+  let db: Awaited<ReturnType<typeof tempDatabase>>;
+  beforeEach(async () => {
+    db = await tempDatabase();
     hits.length = 0;
     failuresLeft = 0;
   });
@@ -52,8 +52,8 @@ describe('ingest from the Hugging Face and arXiv APIs', () => {
     expect(hits[0]!.path).toBe('/api/daily_papers?date=2025-12-29');
     expect(hits[1]!.path).toContain('search_query=cat%3Acs.LG');
     expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(290);
-    expect(countPapers(db)).toBe(4);
-    expect(getPaper(db, '2512.20001')?.upvotes).toBe(54);
+    expect(await countPapers(db)).toBe(4);
+    expect((await getPaper(db, '2512.20001'))?.upvotes).toBe(54);
   });
 
   it('treats a date with no list yet as empty', async () => {
@@ -71,7 +71,7 @@ describe('ingest from the Hugging Face and arXiv APIs', () => {
 
   it('logs an unreachable or failing source and leaves stored papers alone', async () => {
     await runIngest(db, config({ SOURCES: 'hf' }), silentLog, { now: new Date('2025-12-30T09:00:00Z'), retries: 0 });
-    const before = db.sqlite.prepare('SELECT * FROM papers ORDER BY pk').all();
+    const before = await db.all('SELECT * FROM papers ORDER BY pk');
     failuresLeft = 10;
     failStatus = 500;
     const failed = await runIngest(db, config({ SOURCES: 'hf' }), silentLog, { now: new Date('2025-12-30T09:00:00Z'), retries: 1, backoffMs: 20 });
@@ -79,6 +79,6 @@ describe('ingest from the Hugging Face and arXiv APIs', () => {
     const down = await runIngest(db, config({ HF_API_URL: 'http://127.0.0.1:9', ARXIV_API_URL: 'http://127.0.0.1:9' }), silentLog, { now: new Date(), retries: 0, arxivIntervalMs: 0 });
     // arXiv stops after the first unreachable category instead of trying each one.
     expect(down.map((r) => [r.source.split(':')[0], r.ok])).toEqual([['hf', false], ['arxiv', false]]);
-    expect(db.sqlite.prepare('SELECT * FROM papers ORDER BY pk').all()).toEqual(before);
+    expect(await db.all('SELECT * FROM papers ORDER BY pk')).toEqual(before);
   });
 });
