@@ -53,7 +53,8 @@ export function allOf(terms: Term[]): string | null {
 
 /**
  * The same terms as a PostgreSQL tsquery expression over `?` parameters (null
- * when the input has no words). Words and phrases go through
+ * when the input has no words), in the paperboy_english configuration of
+ * migrations/postgres (English stems, accents folded) that papers.search uses. Words and phrases go through
  * websearch_to_tsquery, which never raises on odd input; a prefix term
  * ("graph*") is letters and digits only, so to_tsquery can parse it.
  */
@@ -66,10 +67,10 @@ export function tsqueryOf(terms: Term[], all: boolean): { sql: string; params: s
     if (t.prefix) {
       const tokens = words.flatMap((w) => w.split(/[^\p{L}\p{N}]+/u)).filter(Boolean);
       if (!tokens.length) continue;
-      parts.push("to_tsquery('english', ?)");
+      parts.push("to_tsquery('paperboy_english', ?)");
       params.push(`${tokens.join(' <-> ')}:*`);
     } else {
-      parts.push("websearch_to_tsquery('english', ?)");
+      parts.push("websearch_to_tsquery('paperboy_english', ?)");
       params.push(`"${words.join(' ')}"`);
     }
   }
