@@ -19,6 +19,7 @@ import { fieldIssues } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { previewDigest } from './digests/digest-preview.js';
 import { registerBackupCommands } from './cli-backup.js';
+import { registerDbCommands } from './cli-db.js';
 import { eraseByEmail, exportByEmail } from './privacy/reader-data.js';
 
 /** Bad usage or bad input: exit code 2. */
@@ -174,6 +175,7 @@ export function buildProgram(): Command {
   registerSubscriberCommands(program);
   registerDigestCommands(program);
   registerBackupCommands(program);
+  registerDbCommands(program);
 
   program
     .command('stats')
