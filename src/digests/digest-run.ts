@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Database_ } from '../db/client.js';
 import { composeDigest, digestMessageId, type DigestContext, type DigestPaper } from '../email/digest-email.js';
 import { retryWhileBusy } from '../db/busy-retry.js';
@@ -64,6 +64,19 @@ const DAY = 86_400_000;
 /** Due readers matched and claimed per ledger transaction. */
 export const CLAIM_CHUNK = 50;
 
+/**
+ * The due list rotated to start at a random chunk: processes running at once
+ * (several workers on one database) start at different places and meet only
+ * where one reaches what another already claimed, instead of ranking the same
+ * chunks side by side and all but one of them losing each claim.
+ */
+function startAnywhere(due: number[]): number[] {
+  const chunks = Math.ceil(due.length / CLAIM_CHUNK);
+  if (chunks < 2) return due;
+  const at = randomInt(chunks) * CLAIM_CHUNK;
+  return [...due.slice(at), ...due.slice(0, at)];
+}
+
 /** Start of the candidate window for one subscriber: their last digest, bounded by the look-back. */
 export function sinceFor(lastSentAt: string | null, now: Date, lookbackDays: number): string {
   const floor = new Date(now.getTime() - (lastSentAt ? 2 * lookbackDays : lookbackDays) * DAY).toISOString();
@@ -105,7 +118,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   // The schedule decides who may be due; the ledger then says whose period is already taken (in one pass).
   const maybeDue = (await subscriberSchedules(database, 'active')).filter((s) => isDue(s, now, () => false));
   const taken = await ledger.periodsTaken(maybeDue.map((s) => ({ subscriberId: s.id, periodKey: periodKey(s, now) })));
-  const due = maybeDue.filter((s) => !taken.has(`${s.id}:${periodKey(s, now)}`)).map((s) => s.id);
+  const due = startAnywhere(maybeDue.filter((s) => !taken.has(`${s.id}:${periodKey(s, now)}`)).map((s) => s.id));
   summary.due = due.length;
   // Looked up here for the window and again when a reader's chunk is claimed: one indexed
   // lookup each (deliveries_last_sent), cheaper than holding a date per due reader all run.
@@ -150,9 +163,19 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   /** Matches and ranks a chunk of due readers, then claims their periods in one transaction. */
   async function claimChunk(ids: number[]): Promise<(() => Promise<void>)[]> {
     const planned: { s: Subscriber; claim: Claim }[] = [];
-    const readers = (await subscribersByIds(database, ids)).filter((s) => s.status === 'active');
+    let readers = (await subscribersByIds(database, ids)).filter((s) => s.status === 'active');
     // Readers who left since the run started get nothing; they still count as done.
     for (let i = readers.length; i < ids.length; i++) tick();
+    if (othersClaiming) {
+      // Readers another process claimed since this run listed them are not ranked again.
+      const claimed = await ledger.periodsTaken(readers.map((s) => ({ subscriberId: s.id, periodKey: periodKey(s, now) })));
+      const before = readers.length;
+      readers = readers.filter((s) => !claimed.has(`${s.id}:${periodKey(s, now)}`));
+      for (let i = readers.length; i < before; i++) {
+        summary.busy++;
+        tick();
+      }
+    }
     const readerIds = readers.map((s) => s.id);
     const [told, lastSent, sentOf] = [await signals.load(readers), await ledger.lastSentMany(readerIds), await ledger.sentPapersMany(readerIds)];
     for (const s of readers) {
@@ -182,12 +205,18 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     planned.forEach(({ s }, i) => {
       const d = outcomes[i]!;
       if (d === 'skipped') summary.skipped++;
-      else if (d === null) summary.busy++; // another run holds this period
+      else if (d === null) {
+        summary.busy++; // another run holds this period
+        othersClaiming = true;
+      }
       else return void sends.push(async () => deliver(s, d, composeDigest(deps, s, d.periodKey, await papersFor(d.items), now, d.messageId)));
       tick();
     });
     return sends;
   }
+
+  // Set once a claim finds a reader another process claimed: from then on each chunk is checked before ranking.
+  let othersClaiming = false;
 
   // Resumed deliveries first; then due readers, claimed a chunk at a time as the
   // senders need work. Only the current chunk's jobs are held (a run over 100k

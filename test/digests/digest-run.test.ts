@@ -6,7 +6,7 @@ import { upsertPapers } from '../../src/papers/paper-repo.js';
 import type { PaperInput } from '../../src/papers/paper-record.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { ROOT, silentLog, startPaperboy, startSmtp } from '../helpers.js';
+import { onPostgres, ROOT, silentLog, startPaperboy, startSmtp } from '../helpers.js';
 
 const DAY1 = new Date('2026-11-24T10:00:00Z');
 const DAY2 = new Date('2026-11-25T10:00:00Z');
@@ -15,13 +15,14 @@ type App = Awaited<ReturnType<typeof startPaperboy>>;
 type Smtp = Awaited<ReturnType<typeof startSmtp>>;
 
 /** Active subscribers (confirmed long ago) who want a daily digest at 08:00 UTC. */
-function seedSubscribers(app: App, emails: string[], prefs: { topics?: string[]; keywords?: string[]; exclude?: string[] } = { topics: ['diffusion-models', 'interpretability', 'optimizers'] }) {
-  const insert = app.database.sqlite.prepare(
-    `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at)
-     VALUES (?, 'active', ?, ?, ?, 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
-  );
-  for (const e of emails) insert.run(e, JSON.stringify(prefs.topics ?? []), JSON.stringify(prefs.keywords ?? []), JSON.stringify(prefs.exclude ?? []));
+async function seedSubscribers(app: App, emails: string[], prefs: { topics?: string[]; keywords?: string[]; exclude?: string[] } = { topics: ['diffusion-models', 'interpretability', 'optimizers'] }) {
+  const insert = `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at)
+     VALUES (?, 'active', ?, ?, ?, 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`;
+  for (const e of emails) await app.database.run(insert, [e, JSON.stringify(prefs.topics ?? []), JSON.stringify(prefs.keywords ?? []), JSON.stringify(prefs.exclude ?? [])]);
 }
+
+/** How many deliveries are in a status. */
+const inState = async (app: App, status: string) => (await app.database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries WHERE status = ?', [status]))!.n;
 
 const emails = (n: number, prefix = 'reader') => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`);
 const messageIds = (smtp: Smtp, to: string) => new Set(smtp.received.filter((m) => m.envelopeTo.includes(to)).map((m) => m.parsed.messageId));
@@ -42,7 +43,7 @@ describe('digest runs against a real SMTP server', () => {
     reject.fn = null;
     smtp = await startSmtp({ reject: (r) => reject.fn?.(r) ?? null });
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
   });
   afterEach(async () => {
     await app.stop();
@@ -50,7 +51,7 @@ describe('digest runs against a real SMTP server', () => {
   });
 
   it('sends each due reader one digest with one-click unsubscribe headers, and records it', async () => {
-    seedSubscribers(app, ['ada@example.org']);
+    await seedSubscribers(app, ['ada@example.org']);
     const summary = await app.runDigests({ now: DAY1 });
     expect(summary).toMatchObject({ due: 1, sent: 1, skipped: 0, failed: 0 });
     const [mail] = await smtp.waitFor(1);
@@ -58,7 +59,7 @@ describe('digest runs against a real SMTP server', () => {
     expect(unsubscribe).toMatch(/^<https:\/\/paperboy\.example\/unsubscribe\/[\w.-]+>$/);
     expect(mail!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect(mail!.raw).toMatch(/^List-ID: Paperboy digest <digest\.paperboy\.example>$/im);
-    const row = app.database.sqlite.prepare("SELECT message_id, status FROM deliveries WHERE period_key = '2026-11-24'").get() as { message_id: string; status: string };
+    const row = (await app.database.get<{ message_id: string; status: string }>("SELECT message_id, status FROM deliveries WHERE period_key = '2026-11-24'"))!;
     expect(row.status).toBe('sent');
     expect(mail!.parsed.messageId).toBe(row.message_id);
     // The subject leads with the top paper and how many more (issue 15), within 80 characters.
@@ -79,12 +80,12 @@ describe('digest runs against a real SMTP server', () => {
     expect(await page.text()).toContain('Dale meets Langevin');
     const oneClick = await fetch(unsubscribe.slice(1, -1).replace('https://paperboy.example', app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect(oneClick.status).toBe(200);
-    expect(findByEmail(app.database, 'ada@example.org')!.status).toBe('unsubscribed');
+    expect((await findByEmail(app.database, 'ada@example.org'))!.status).toBe('unsubscribed');
     expect(await app.runDigests({ now: DAY2 })).toMatchObject({ due: 0, sent: 0 });
   });
 
   it('escapes hostile paper text and keeps it out of the headers', async () => {
-    upsertPapers(app.database, [
+    await upsertPapers(app.database, [
       paper({
         arxivId: '2611.00001',
         title: `<script>alert(1)</script> Diffusion models\r\nBcc: victim@example.org ${'very long title '.repeat(50)}`,
@@ -93,7 +94,7 @@ describe('digest runs against a real SMTP server', () => {
         urls: { page: 'javascript:alert(1)', abs: null, pdf: null, code: null },
       }),
     ], '2026-11-23T12:00:00.000Z');
-    seedSubscribers(app, ['bob@example.org'], { keywords: ['diffusion models'] });
+    await seedSubscribers(app, ['bob@example.org'], { keywords: ['diffusion models'] });
     await app.runDigests({ now: DAY1 });
     const [mail] = await smtp.waitFor(1);
     const html = mail!.parsed.html as string;
@@ -111,47 +112,53 @@ describe('digest runs against a real SMTP server', () => {
     let refusals = 6;
     reject.fn = () => (refusals-- > 0 ? { code: 421, message: 'Try again later' } : null);
     const readers = emails(5);
-    seedSubscribers(app, readers);
+    await seedSubscribers(app, readers);
     const first = await app.runDigests({ now: DAY1, retryBaseMs: 20, attempts: 3, concurrency: 2 });
     const second = await app.runDigests({ now: new Date(DAY1.getTime() + 600_000), retryBaseMs: 20, attempts: 3 });
     expect(first.sent + second.sent).toBe(5);
     for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
     expect(smtp.received).toHaveLength(5);
-    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 5 });
+    expect(await inState(app, 'sent')).toBe(5);
   });
 
   it('suppresses an address the relay rejects with 550 and delivers the rest', async () => {
     reject.fn = (rcpt) => (rcpt === 'reader2@example.org' ? { code: 550, message: 'No such user' } : null);
-    seedSubscribers(app, emails(4));
+    await seedSubscribers(app, emails(4));
     const summary = await app.runDigests({ now: DAY1, retryBaseMs: 20 });
     expect(summary).toMatchObject({ sent: 3, failed: 1 });
-    expect(findByEmail(app.database, 'reader2@example.org')!.status).toBe('bounced');
+    expect((await findByEmail(app.database, 'reader2@example.org'))!.status).toBe('bounced');
     expect(smtp.received.map((m) => m.envelopeTo[0]).sort()).toEqual(['reader0@example.org', 'reader1@example.org', 'reader3@example.org']);
-    upsertPapers(app.database, [paper({ arxivId: '2611.00002', title: 'Latent diffusion models for everything', abstract: 'Diffusion models, again.' })], '2026-11-24T12:00:00.000Z');
+    await upsertPapers(app.database, [paper({ arxivId: '2611.00002', title: 'Latent diffusion models for everything', abstract: 'Diffusion models, again.' })], '2026-11-24T12:00:00.000Z');
     await app.runDigests({ now: DAY2 });
     expect(smtp.received.filter((m) => m.envelopeTo.includes('reader2@example.org'))).toHaveLength(0);
   });
 
   it('never resends at once when the ledger cannot record an accepted message; the next run resends the identical one', async () => {
     const readers = emails(3);
-    seedSubscribers(app, readers);
-    app.database.sqlite.exec("CREATE TRIGGER ledger_down BEFORE UPDATE OF status ON deliveries WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'ledger unavailable'); END");
+    await seedSubscribers(app, readers);
+    // The ledger refuses to record 'sent' (a trigger in each engine's own dialect: test setup, not product SQL).
+    await app.database.exec(
+      onPostgres
+        ? `CREATE FUNCTION ledger_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger unavailable'; END $$;
+           CREATE TRIGGER ledger_down BEFORE UPDATE OF status ON deliveries FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION ledger_down();`
+        : "CREATE TRIGGER ledger_down BEFORE UPDATE OF status ON deliveries WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'ledger unavailable'); END",
+    );
     const first = await app.runDigests({ now: DAY1, retryBaseMs: 20, leaseMs: 1 });
     expect(first).toMatchObject({ sent: 0, failed: 3 });
     expect(smtp.received).toHaveLength(3); // accepted once each, not retried
     const firstIds = readers.map((r) => [...messageIds(smtp, r)]);
-    app.database.sqlite.exec('DROP TRIGGER ledger_down');
+    await app.database.exec(onPostgres ? 'DROP TRIGGER ledger_down ON deliveries' : 'DROP TRIGGER ledger_down');
     const second = await app.runDigests({ now: DAY1, retryBaseMs: 20 });
     expect(second).toMatchObject({ resumed: 3, sent: 3 });
     // The crash-window case: the same message (same Message-ID) once more, never a different digest.
     expect(readers.map((r) => [...messageIds(smtp, r)])).toEqual(firstIds);
-    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 3 });
+    expect(await inState(app, 'sent')).toBe(3);
   });
 
   it('never sends a paper twice, and skips a day with nothing new', async () => {
-    seedSubscribers(app, ['carol@example.org'], { topics: ['diffusion-models'] });
+    await seedSubscribers(app, ['carol@example.org'], { topics: ['diffusion-models'] });
     await app.runDigests({ now: DAY1 });
-    upsertPapers(app.database, [paper({ arxivId: '2611.00003', title: 'Consistency distillation for diffusion models', abstract: 'Few-step diffusion models via distillation.' })], '2026-11-24T12:00:00.000Z');
+    await upsertPapers(app.database, [paper({ arxivId: '2611.00003', title: 'Consistency distillation for diffusion models', abstract: 'Few-step diffusion models via distillation.' })], '2026-11-24T12:00:00.000Z');
     await app.runDigests({ now: DAY2 });
     const summary3 = await app.runDigests({ now: new Date('2026-11-26T10:00:00Z') });
     expect(summary3).toMatchObject({ due: 1, sent: 0, skipped: 1 });
@@ -160,14 +167,14 @@ describe('digest runs against a real SMTP server', () => {
     expect(titles(day2)).toEqual(['Consistency distillation for diffusion models']);
     expect(titles(day1)).not.toContain('Consistency distillation for diffusion models');
     expect(smtp.received).toHaveLength(2);
-    const stats = app.database.sqlite.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status ORDER BY status').all();
+    const stats = await app.database.all('SELECT status, count(*) AS n FROM deliveries GROUP BY status ORDER BY status');
     expect(stats).toEqual([{ status: 'sent', n: 2 }, { status: 'skipped', n: 1 }]);
   });
 
   it('sends no duplicates when two processes run at once on one database', async () => {
     // More readers than one claim chunk, so the two runs interleave.
     const readers = emails(130);
-    seedSubscribers(app, readers);
+    await seedSubscribers(app, readers);
     const other = await createServices(app.config, silentLog);
     try {
       const [a, b] = await Promise.all([app.runDigests({ now: DAY1 }), other.runDigests({ now: DAY1 })]);
@@ -176,7 +183,7 @@ describe('digest runs against a real SMTP server', () => {
       expect(b.sent).toBeGreaterThan(0);
       expect(a.busy + b.busy).toBeGreaterThan(0);
     } finally {
-      other.close();
+      await other.close();
     }
     await smtp.waitFor(130);
     for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
@@ -188,10 +195,10 @@ describe('digest runs against a real SMTP server', () => {
     smtp = await startSmtp({ delayMs: 60 });
     await app.stop();
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
     const readers = emails(40);
-    seedSubscribers(app, readers);
-    const env = { ...process.env, DATABASE_PATH: app.config.databasePath, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
+    await seedSubscribers(app, readers);
+    const env = { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
     const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--now', DAY1.toISOString()], { env, stdio: 'ignore' });
     await smtp.waitFor(8, 30_000);
     child.kill('SIGKILL');
@@ -203,6 +210,6 @@ describe('digest runs against a real SMTP server', () => {
     for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
     // Only a message the relay took in the instant of the kill can arrive twice, and then with the same Message-ID.
     expect(smtp.received.length - 40).toBeLessThanOrEqual(10);
-    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'").get()).toEqual({ n: 40 });
+    expect(await inState(app, 'sent')).toBe(40);
   });
 });
