@@ -65,6 +65,19 @@ describe('production is safe by default', () => {
   });
 });
 
+describe('which database', () => {
+  it('uses DATABASE_URL (PostgreSQL) when set, else the SQLite file at DATABASE_PATH', () => {
+    expect(loadConfig({}).database).toBe('./data/paperboy.db');
+    expect(loadConfig({ DATABASE_PATH: '/srv/p.db' }).database).toBe('/srv/p.db');
+    const url = 'postgres://paperboy:pw@db.internal:5432/paperboy';
+    expect(loadConfig({ DATABASE_PATH: '/srv/p.db', DATABASE_URL: url }).database).toBe(url);
+  });
+
+  it('refuses a DATABASE_URL that is not a postgres:// URL, naming the variable', () => {
+    expect(problem({ DATABASE_URL: 'mysql://x@y/z' })).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
+  });
+});
+
 describe('TRUST_PROXY', () => {
   it.each([
     ['true', true],
