@@ -13,9 +13,9 @@ const limit = Number(args[args.indexOf('--limit') + 1]) || 10;
 const { labels } = JSON.parse(readFileSync(new URL('../test/fixtures/relevance-typed.json', import.meta.url), 'utf8')) as { labels: Label[] };
 const START = new Date('2025-12-01T00:00:00Z');
 const DAYS = 14;
-const database = openDatabase(':memory:');
-loadSampleIfEmpty(database, new Date('2025-11-30T00:00:00Z'));
-spreadOverDays(database, DAYS, START);
+const database = await openDatabase(':memory:');
+await loadSampleIfEmpty(database, new Date('2025-11-30T00:00:00Z'));
+await spreadOverDays(database, DAYS, START);
 
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const f = (x: number) => x.toFixed(2);
@@ -29,8 +29,9 @@ for (const half of ['dev', 'heldout'] as const) {
     ['typed words only, 2 relevant papers held out', { feedback: false, seeds: 2, useSeeds: false }],
     ['+ those 2 papers as seeds', { feedback: false, seeds: 2, useSeeds: true }],
   ] as const) {
-    const s = simulateFeedback(database, readers, { days: DAYS, limit, start: START, ...opts });
+    const s = await simulateFeedback(database, readers, { days: DAYS, limit, start: START, ...opts });
     const p = s.precision;
     console.log(`| ${half} | ${readers.length} | ${arm} | ${f(p[0]!)} | ${f(p[6]!)} | ${f(p[13]!)} | ${f(avg(p.slice(0, 3)))} | ${f(avg(p.slice(11)))} | ${s.relevantShown.reduce((a, b) => a + b, 0)} |`);
   }
 }
+await database.close();

@@ -21,9 +21,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { labels } = JSON.parse(readFileSync(join(root, 'test/fixtures/relevance-typed.json'), 'utf8')) as { labels: Label[] };
 const NOW = new Date('2025-12-31T00:00:00Z');
 
-function sampleDatabase(): Database_ {
-  const database = openDatabase(':memory:');
-  loadSampleIfEmpty(database, new Date('2025-12-30T00:00:00Z'));
+async function sampleDatabase(): Promise<Database_> {
+  const database = await openDatabase(':memory:');
+  await loadSampleIfEmpty(database, new Date('2025-12-30T00:00:00Z'));
   return database;
 }
 
@@ -44,10 +44,13 @@ async function baselineRetriever(): Promise<{ retrieve: Retriever; cleanup: () =
   return { retrieve, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const database = sampleDatabase();
+const database = await sampleDatabase();
+// Search is asynchronous: every labelled interest is searched up front.
+const searched = new Map<string, string[]>();
+for (const l of labels) searched.set(l.interest, (await searchPapers(database, l.interest, limit)).map((p) => p.id));
 const retrievers: [string, Retriever][] = [
-  ['digest (this version)', digestRetriever(database, limit, NOW)],
-  ['papers search', (q) => searchPapers(database, q, limit).map((p) => p.id)],
+  ['digest (this version)', await digestRetriever(database, limit, NOW)],
+  ['papers search', (q) => searched.get(q) ?? []],
 ];
 let cleanup = () => {};
 if (!args.includes('--no-baseline')) {
@@ -66,7 +69,7 @@ for (const [name, retrieve] of retrievers) {
   }
 }
 if (verbose) {
-  const titles = new Map((database.sqlite.prepare('SELECT id, title FROM papers').all() as { id: string; title: string }[]).map((r) => [r.id, r.title]));
+  const titles = new Map((await database.all<{ id: string; title: string }>('SELECT id, title FROM papers')).map((r) => [r.id, r.title]));
   const t = (ids: string[]) => ids.map((id) => `    - ${titles.get(id)?.slice(0, 90)}`).join('\n');
   const half = args.includes('--heldout') ? 'heldout' : 'dev';
   for (const s of evaluate(labels.filter((l) => l.half === half), retrievers[0]![1])) {
@@ -74,3 +77,4 @@ if (verbose) {
   }
 }
 cleanup();
+await database.close();

@@ -14,11 +14,14 @@ import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { FIXTURES, tempDatabase } from '../helpers.js';
 
 const NOW = new Date('2025-12-31T00:00:00Z');
-const db = tempDatabase();
-loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
+const db = await tempDatabase();
+await loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
 afterAll(() => db.cleanup());
+// The corpus does not change during these tests: one index (and its per-run caches) serves them all.
+const sample = await createCandidateIndex(db, '0000', NOW);
+const sampleStats = await corpusStats(db);
 const digest = (sub: { topics?: string[]; keywords?: string[]; exclude?: string[] }, limit = 25) =>
-  buildDigest(createCandidateIndex(db, '0000', NOW), { topics: [], keywords: [], exclude: [], ...sub }, { since: '0000', now: NOW, limit, alreadySent: () => false });
+  buildDigest(sample, { topics: [], keywords: [], exclude: [], ...sub }, { since: '0000', now: NOW, limit, alreadySent: () => false });
 const titles = (keyword: string) => digest({ keywords: [keyword] }).map((i) => i.title);
 const has = (list: string[], prefix: string) => list.some((t) => t.startsWith(prefix));
 
@@ -52,7 +55,7 @@ describe('a typed interest is a query, not a required phrase', () => {
 });
 
 describe('words the reader did not type', () => {
-  const stats = corpusStats(db);
+  const stats = sampleStats;
 
   it('learns acronyms from the way papers define them', () => {
     expect(acronymDefinitions('We study large language models (LLMs) with Low-Rank Adaptation (LoRA).')).toEqual([
@@ -120,8 +123,8 @@ describe('digests', () => {
     for (const k of ['"unbalanced', 'NEAR(a b', 'title:x', 'a* OR', '^^^', "it's", 'C++', '(((', '"a" "b"', 'x'.repeat(200)]) {
       expect(() => digest({ keywords: [k] })).not.toThrow();
     }
-    expect(keywordInterest('***', corpusStats(db))).toBeNull();
-    expect(keywordInterest('the of and', corpusStats(db))).toBeNull();
+    expect(keywordInterest('***', sampleStats)).toBeNull();
+    expect(keywordInterest('the of and', sampleStats)).toBeNull();
   });
 
   it('remove papers matching an excluded keyword', () => {
@@ -138,17 +141,17 @@ describe('digests', () => {
     for (let i = 1; i < items.length; i++) expect(items[i - 1]!.score).toBeGreaterThanOrEqual(items[i]!.score);
   });
 
-  it('only consider papers first seen after the window start', () => {
-    const local = tempDatabase();
+  it('only consider papers first seen after the window start', async () => {
+    const local = await tempDatabase();
     try {
       const paper = (id: string, title: string) => ({ arxivId: id, title, abstract: 'Diffusion models for images.', authors: [], authorCount: null, organization: null, publishedAt: null, listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 't' });
-      upsertPapers(local, [paper('2401.00001', 'Old diffusion models')], '2025-01-01T00:00:00.000Z');
-      upsertPapers(local, [paper('2401.00002', 'New diffusion models')], '2025-02-01T00:00:00.000Z');
-      const index = createCandidateIndex(local, '2025-01-15T00:00:00.000Z', NOW);
+      await upsertPapers(local, [paper('2401.00001', 'Old diffusion models')], '2025-01-01T00:00:00.000Z');
+      await upsertPapers(local, [paper('2401.00002', 'New diffusion models')], '2025-02-01T00:00:00.000Z');
+      const index = await createCandidateIndex(local, '2025-01-15T00:00:00.000Z', NOW);
       const items = buildDigest(index, { topics: ['diffusion-models'], keywords: [], exclude: [] }, { since: '2025-01-15T00:00:00.000Z', now: NOW, limit: 10, alreadySent: () => false });
       expect(items.map((i) => i.id)).toEqual(['2401.00002']);
     } finally {
-      local.cleanup();
+      await local.cleanup();
     }
   });
 });
@@ -164,8 +167,8 @@ describe('quality on the labelled typed interests (development half)', () => {
   });
 
   // A regression guard below the figures in the README (the held-out half is only measured by scripts/eval-relevance.ts).
-  it('keeps macro F1 of a 25-paper digest on the development half above 0.65, and precision at 10 above 0.7', () => {
-    const s = summarise(evaluate(dev, digestRetriever(db, 25, NOW)));
+  it('keeps macro F1 of a 25-paper digest on the development half above 0.65, and precision at 10 above 0.7', async () => {
+    const s = summarise(evaluate(dev, await digestRetriever(db, 25, NOW)));
     expect(s.macroF1).toBeGreaterThanOrEqual(0.65);
     expect(s.precisionAt10).toBeGreaterThanOrEqual(0.7);
     expect(s.emptyWithRelevant).toBeLessThanOrEqual(1);

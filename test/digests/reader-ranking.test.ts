@@ -10,8 +10,8 @@ import { insertSubscriber } from '../../src/subscribers/subscriber-repo.js';
 import { tempDatabase } from '../helpers.js';
 
 const NOW = new Date('2025-12-31T00:00:00Z');
-const db = tempDatabase();
-loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
+const db = await tempDatabase();
+await loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
 afterAll(() => db.cleanup());
 
 const paper = (arxivId: string, title: string, authors: string[] = [], abstract = 'We study something else entirely.') => ({
@@ -20,44 +20,44 @@ const paper = (arxivId: string, title: string, authors: string[] = [], abstract 
 });
 let n = 0;
 /** A reader's digest over every stored paper, with their stored seeds and authors loaded as a run loads them. */
-function digestOf(prefs: Record<string, unknown>, since = '0000') {
-  const s = insertSubscriber(db, `reader${++n}@example.org`, 'active', Preferences.parse(prefs), NOW.toISOString());
-  const index = createCandidateIndex(db, since, NOW);
-  const signals = createSignalLoader(db, index.stats).load([s]).get(s.id);
+async function digestOf(prefs: Record<string, unknown>, since = '0000') {
+  const s = await insertSubscriber(db, `reader${++n}@example.org`, 'active', Preferences.parse(prefs), NOW.toISOString());
+  const index = await createCandidateIndex(db, since, NOW);
+  const signals = (await createSignalLoader(db, index.stats).load([s])).get(s.id);
   return buildDigest(index, s, { since, now: NOW, limit: 10, alreadySent: () => false, signals });
 }
 
-describe('per-reader signals', () => {
-  it('leaves the digest exactly as the interests give it while the reader has told us nothing', () => {
-    const index = createCandidateIndex(db, '0000', NOW);
+describe('per-reader signals', async () => {
+  it('leaves the digest exactly as the interests give it while the reader has told us nothing', async () => {
+    const index = await createCandidateIndex(db, '0000', NOW);
     const sub = { topics: [], keywords: ['diffusion models'], exclude: [] };
     const req = { since: '0000', now: NOW, limit: 10, alreadySent: () => false };
     expect(buildDigest(index, sub, { ...req, signals: { liked: [], disliked: [], seeds: [], authors: [] } })).toEqual(buildDigest(index, sub, req));
   });
 
-  it('matches new papers similar to a seed paper, explains it, and never sends the seed itself', () => {
+  it('matches new papers similar to a seed paper, explains it, and never sends the seed itself', async () => {
     const seed = 'Transformers learn in-context by gradient descent';
-    const items = digestOf({ seeds: [seed] });
+    const items = await digestOf({ seeds: [seed] });
     expect(items.length).toBeGreaterThan(0);
     expect(items.some((i) => i.title === seed)).toBe(false);
     expect(items[0]!.why).toMatch(/^Similar to ‘Transformers learn in-context by gradient descent’ that you follow/);
     expect(items.some((i) => /in-context/i.test(i.title))).toBe(true);
   });
 
-  it('accepts a seed id nobody has seen yet and uses it once the paper arrives', () => {
-    expect(digestOf({ seeds: ['https://arxiv.org/abs/2612.00001v2'] })).toEqual([]);
-    upsertPapers(db, [paper('2612.00001', 'Denoising diffusion models for image classification and generation', [], 'Diffusion models trained as classifiers beat GANs on image classification benchmarks.')], '2025-12-30T12:00:00.000Z');
-    const items = digestOf({ seeds: ['arXiv:2612.00001'] });
+  it('accepts a seed id nobody has seen yet and uses it once the paper arrives', async () => {
+    expect(await digestOf({ seeds: ['https://arxiv.org/abs/2612.00001v2'] })).toEqual([]);
+    await upsertPapers(db, [paper('2612.00001', 'Denoising diffusion models for image classification and generation', [], 'Diffusion models trained as classifiers beat GANs on image classification benchmarks.')], '2025-12-30T12:00:00.000Z');
+    const items = await digestOf({ seeds: ['arXiv:2612.00001'] });
     expect(items.length).toBeGreaterThan(0);
     expect(items[0]!.why).toMatch(/that you follow/);
   });
 
-  it('includes a followed author\'s new paper whatever its topic, matching initials and diacritics', () => {
+  it('includes a followed author\'s new paper whatever its topic, matching initials and diacritics', async () => {
     expect(authorKey('Y. LeCun')).toBe(authorKey('Yann LeCun'));
     expect(authorKey('José Müller')).toBe(authorKey('J. Muller'));
     expect(authorKey('Ada Lovelace')).not.toBe(authorKey('Alan Turing'));
-    upsertPapers(db, [paper('2612.00002', 'A paper about soil chemistry', ['José Müller', 'B. Other'])], '2025-12-30T12:00:00.000Z');
-    const items = digestOf({ keywords: ['diffusion models'], authors: ['J. Muller'] });
+    await upsertPapers(db, [paper('2612.00002', 'A paper about soil chemistry', ['José Müller', 'B. Other'])], '2025-12-30T12:00:00.000Z');
+    const items = await digestOf({ keywords: ['diffusion models'], authors: ['J. Muller'] });
     const hit = items.find((i) => i.id === '2612.00002');
     expect(hit?.why).toBe('By J. Muller, whom you follow');
   });

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../src/main.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { startPaperboy, startSmtp } from '../helpers.js';
+import { onPostgres, silentLog, startPaperboy, startSmtp } from '../helpers.js';
 
 /** A pending subscriber whose confirmation is queued and due now, after `attempts` earlier tries. */
-function queueConfirmation(app: Awaited<ReturnType<typeof startPaperboy>>, email: string, attempts: number) {
+async function queueConfirmation(app: Awaited<ReturnType<typeof startPaperboy>>, email: string, attempts: number) {
   const now = new Date().toISOString();
-  const s = app.database.sqlite
-    .prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES (?, 'pending', '[\"agents\"]', ?, ?) RETURNING id")
-    .get(email, now, now) as { id: number };
-  app.database.sqlite
-    .prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'confirm', ?, 'queued', ?, ?, ?)")
-    .run(s.id, email, attempts, now, now);
+  const s = (await app.database.get<{ id: number }>("INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES (?, 'pending', '[\"agents\"]', ?, ?) RETURNING id", [email, now, now]))!;
+  await app.database.run(
+    "INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'confirm', ?, 'queued', ?, ?, ?)",
+    [s.id, email, attempts, now, now],
+  );
 }
 
 describe('the outbound mail queue', () => {
@@ -27,7 +27,7 @@ describe('the outbound mail queue', () => {
       expect(res.status).toBe(202);
       expect(Date.now() - started).toBeLessThan(2000);
       await app.outbound.run();
-      const row = app.database.sqlite.prepare('SELECT status, attempts, last_error FROM outbound_mail').get() as { status: string; attempts: number; last_error: string };
+      const row = (await app.database.get<{ status: string; attempts: number; last_error: string }>('SELECT status, attempts, last_error FROM outbound_mail'))!;
       expect(row).toMatchObject({ status: 'queued', attempts: 1 });
       expect(row.last_error).toMatch(/ECONNREFUSED/);
     } finally {
@@ -38,11 +38,11 @@ describe('the outbound mail queue', () => {
   it('when a queued mail is due again and SMTP answers, then it is delivered exactly once', async () => {
     const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
     try {
-      queueConfirmation(app, 'queued@example.org', 3);
+      await queueConfirmation(app, 'queued@example.org', 3);
       await Promise.all([app.outbound.run(), app.outbound.run()]);
       await app.outbound.run();
       expect(smtp.received.filter((m) => m.envelopeTo[0] === 'queued@example.org')).toHaveLength(1);
-      expect(app.database.sqlite.prepare('SELECT status, attempts FROM outbound_mail').get()).toEqual({ status: 'sent', attempts: 4 });
+      expect(await app.database.get('SELECT status, attempts FROM outbound_mail')).toEqual({ status: 'sent', attempts: 4 });
     } finally {
       await app.stop();
     }
@@ -51,14 +51,20 @@ describe('the outbound mail queue', () => {
   it('when the queue cannot record that a mail was accepted, then the mail is not sent again at once', async () => {
     const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
     try {
-      queueConfirmation(app, 'once@example.org', 0);
-      app.database.sqlite.exec("CREATE TRIGGER queue_down BEFORE UPDATE OF status ON outbound_mail WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'queue unavailable'); END");
+      await queueConfirmation(app, 'once@example.org', 0);
+      // The queue refuses to record 'sent' (a trigger in each engine's own dialect: test setup, not product SQL).
+      await app.database.exec(
+        onPostgres
+          ? `CREATE FUNCTION queue_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'queue unavailable'; END $$;
+             CREATE TRIGGER queue_down BEFORE UPDATE OF status ON outbound_mail FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION queue_down();`
+          : "CREATE TRIGGER queue_down BEFORE UPDATE OF status ON outbound_mail WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'queue unavailable'); END",
+      );
       await expect(app.outbound.run()).rejects.toThrow(/queue unavailable/);
-      app.database.sqlite.exec('DROP TRIGGER queue_down');
+      await app.database.exec(onPostgres ? 'DROP TRIGGER queue_down ON outbound_mail' : 'DROP TRIGGER queue_down');
       await app.outbound.run();
       expect(smtp.received.filter((m) => m.envelopeTo[0] === 'once@example.org')).toHaveLength(1);
       // Left 'sending': only a stale claim (10 minutes) is picked up again.
-      expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'sending' });
+      expect(await app.database.get('SELECT status FROM outbound_mail')).toEqual({ status: 'sending' });
     } finally {
       await app.stop();
     }
@@ -69,9 +75,26 @@ describe('the outbound mail queue', () => {
     try {
       await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'nobody@example.org', topics: ['agents'] }) });
       await app.outbound.run();
-      expect(findByEmail(app.database, 'nobody@example.org')!.status).toBe('bounced');
-      expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'failed' });
+      expect((await findByEmail(app.database, 'nobody@example.org'))!.status).toBe('bounced');
+      expect(await app.database.get('SELECT status FROM outbound_mail')).toEqual({ status: 'failed' });
     } finally {
+      await app.stop();
+    }
+  });
+
+  it('when two nodes drain one queue at once, then each mail is sent exactly once', async () => {
+    const app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false' });
+    // A second node: its own services, pool and outbound worker on the same database.
+    const other = await createServices(app.config, silentLog);
+    try {
+      const readers = Array.from({ length: 30 }, (_, i) => `node${i}@example.org`);
+      for (const r of readers) await queueConfirmation(app, r, 0);
+      const [a, b] = await Promise.all([app.outbound.run(), other.outbound.run()]);
+      expect(a + b).toBe(30);
+      for (const r of readers) expect(smtp.received.filter((m) => m.envelopeTo[0] === r), r).toHaveLength(1);
+      expect(await app.database.get("SELECT count(*) AS n FROM outbound_mail WHERE status = 'sent'")).toEqual({ n: 30 });
+    } finally {
+      await other.close();
       await app.stop();
     }
   });

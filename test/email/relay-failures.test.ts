@@ -65,12 +65,10 @@ type Relay = Awaited<ReturnType<typeof startRelay>>;
 
 const emails = (n: number) => Array.from({ length: n }, (_, i) => `reader${i}@example.org`);
 
-function seedReaders(app: App, list: string[]) {
-  const insert = app.database.sqlite.prepare(
-    `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
-     VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
-  );
-  for (const e of list) insert.run(e);
+async function seedReaders(app: App, list: string[]) {
+  const insert = `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
+     VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`;
+  for (const e of list) await app.database.run(insert, [e]);
 }
 
 /** The real CLI in a child process, without blocking this process's event loop. */
@@ -83,7 +81,7 @@ function runCliAsync(args: string[], env: Record<string, string>): Promise<{ cod
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const count = (app: App, sql: string) => (app.database.sqlite.prepare(sql).get() as { n: number }).n;
+const count = async (app: App, sql: string) => (await app.database.get<{ n: number }>(sql))!.n;
 
 /** A pino logger whose lines are kept in memory. */
 function capturingLog() {
@@ -109,9 +107,9 @@ describe('a relay problem is not a bounce', () => {
   it.each(cases)('when the relay answers %s, then nobody is suppressed, the run stops early, stats alert, and the next run after the fix delivers to everyone once', async (_name, mode, auth, reason) => {
     relay = await startRelay(mode);
     app = await startPaperboy({ SMTP_URL: relay.url(auth), PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false', SMTP_POOL_SIZE: '1' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
     const readers = emails(30);
-    seedReaders(app, readers);
+    await seedReaders(app, readers);
 
     // A heartbeat that beats during the run must not re-lease what the run handed back.
     const first = await app.runDigests({ now: DAY1, concurrency: 2, retryBaseMs: 10, renewEveryMs: 20 });
@@ -121,10 +119,10 @@ describe('a relay problem is not a bounce', () => {
     expect(first.failed).toBeGreaterThanOrEqual(3);
     expect(first.failed).toBeLessThanOrEqual(4);
     expect(first.failed + first.deferred).toBe(30);
-    expect(count(app, "SELECT count(*) AS n FROM subscribers WHERE status = 'active'")).toBe(30);
-    expect(count(app, "SELECT count(*) AS n FROM consent_events WHERE event = 'bounced'")).toBe(0);
-    expect(count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'failed'")).toBe(0);
-    const stats = collectStats(app.database);
+    expect(await count(app, "SELECT count(*) AS n FROM subscribers WHERE status = 'active'")).toBe(30);
+    expect(await count(app, "SELECT count(*) AS n FROM consent_events WHERE event = 'bounced'")).toBe(0);
+    expect(await count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'failed'")).toBe(0);
+    const stats = await collectStats(app.database);
     expect(stats.relay.alert).toBe(true);
     expect(stats.relay.lastError).toMatchObject({ source: 'digest', kind: 'relay' });
     expect(stats.relay.lastError!.reason).toMatch(reason);
@@ -134,27 +132,27 @@ describe('a relay problem is not a bounce', () => {
     const second = await app.runDigests({ now: new Date(DAY1.getTime() + 600_000), concurrency: 2, retryBaseMs: 10 });
     expect(second).toMatchObject({ sent: 30, failed: 0, stopped: null });
     expect(relay.received.map((m) => m.to).sort()).toEqual([...readers].sort());
-    expect(count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'")).toBe(30);
-    expect(collectStats(app.database).relay.alert).toBe(false);
+    expect(await count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'")).toBe(30);
+    expect((await collectStats(app.database)).relay.alert).toBe(false);
   }, SLOW);
 
   it('when the relay answers 550 5.1.1 at RCPT for one reader, then only that reader is suppressed, and the address is masked in the ledger and the logs', async () => {
     relay = await startRelay('rcpt550', (rcpt) => rcpt === 'reader2@example.org');
     app = await startPaperboy({ SMTP_URL: relay.url(), PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
-    seedReaders(app, emails(5));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await seedReaders(app, emails(5));
     const { log, lines } = capturingLog();
     const summary = await runDueDigests({ ...app.digest, database: app.database, mailer: app.mailer, log, secret: app.secret, lookbackDays: 7 }, { now: DAY1, retryBaseMs: 10 });
     expect(summary).toMatchObject({ sent: 4, failed: 1, stopped: null });
-    expect(findByEmail(app.database, 'reader2@example.org')!.status).toBe('bounced');
+    expect((await findByEmail(app.database, 'reader2@example.org'))!.status).toBe('bounced');
     expect(relay.received).toHaveLength(4);
-    const row = app.database.sqlite.prepare("SELECT d.error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'reader2@example.org'").get() as { error: string };
+    const row = (await app.database.get<{ error: string }>("SELECT d.error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'reader2@example.org'"))!;
     expect(row.error).toContain('550 5.1.1 <r***@example.org>: Recipient address rejected: User unknown');
     expect(row.error).not.toContain('reader2@');
     const logged = lines.join('');
     expect(logged).toContain('r***@example.org');
     expect(logged).not.toContain('reader2@example.org');
-    expect(collectStats(app.database).relay.alert).toBe(false);
+    expect((await collectStats(app.database)).relay.alert).toBe(false);
   }, SLOW);
 
   it('when the transactional queue meets a wrong password, then the reader is not bounced and gets the mail once the relay is fixed', async () => {
@@ -162,29 +160,29 @@ describe('a relay problem is not a bounce', () => {
     app = await startPaperboy({ SMTP_URL: relay.url('paperboy:wrong@'), RATE_LIMITS: 'false' });
     await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'newcomer@example.org', topics: ['agents'] }) });
     await app.outbound.run();
-    expect(findByEmail(app.database, 'newcomer@example.org')!.status).toBe('pending');
-    const row = app.database.sqlite.prepare('SELECT status, attempts, last_error FROM outbound_mail').get() as { status: string; attempts: number; last_error: string };
+    expect((await findByEmail(app.database, 'newcomer@example.org'))!.status).toBe('pending');
+    const row = (await app.database.get<{ status: string; attempts: number; last_error: string }>('SELECT status, attempts, last_error FROM outbound_mail'))!;
     expect(row).toMatchObject({ status: 'queued', attempts: 0 });
     expect(row.last_error).toMatch(/535/);
-    expect(collectStats(app.database).relay).toMatchObject({ alert: true, lastError: { source: 'outbound', kind: 'relay' } });
+    expect((await collectStats(app.database)).relay).toMatchObject({ alert: true, lastError: { source: 'outbound', kind: 'relay' } });
     relay.fix();
-    app.database.sqlite.exec("UPDATE outbound_mail SET next_attempt_at = '2000-01-01T00:00:00.000Z'");
+    await app.database.run("UPDATE outbound_mail SET next_attempt_at = '2000-01-01T00:00:00.000Z'");
     await app.outbound.run();
     expect(relay.received.map((m) => m.to)).toEqual(['newcomer@example.org']);
-    expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'sent' });
-    expect(collectStats(app.database).relay.alert).toBe(false);
+    expect(await app.database.get('SELECT status FROM outbound_mail')).toEqual({ status: 'sent' });
+    expect((await collectStats(app.database)).relay.alert).toBe(false);
   }, SLOW);
 
   it('when the relay rejects an active reader’s manage-link mail at DATA, then the reader stays active', async () => {
     relay = await startRelay('data554');
     app = await startPaperboy({ SMTP_URL: relay.url(), RATE_LIMITS: 'false' });
-    seedReaders(app, ['active@example.org']);
-    const id = findByEmail(app.database, 'active@example.org')!.id;
+    await seedReaders(app, ['active@example.org']);
+    const id = (await findByEmail(app.database, 'active@example.org'))!.id;
     const now = new Date().toISOString();
-    app.database.sqlite.prepare("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'manage', 'active@example.org', 'queued', 0, ?, ?)").run(id, now, now);
+    await app.database.run("INSERT INTO outbound_mail (subscriber_id, kind, recipient, status, attempts, next_attempt_at, created_at) VALUES (?, 'manage', 'active@example.org', 'queued', 0, ?, ?)", [id, now, now]);
     await app.outbound.run();
-    expect(findByEmail(app.database, 'active@example.org')!.status).toBe('active');
-    expect(app.database.sqlite.prepare('SELECT status FROM outbound_mail').get()).toEqual({ status: 'queued' });
+    expect((await findByEmail(app.database, 'active@example.org'))!.status).toBe('active');
+    expect(await app.database.get('SELECT status FROM outbound_mail')).toEqual({ status: 'queued' });
   }, SLOW);
 });
 
@@ -194,8 +192,8 @@ describe('the digest run command', () => {
   beforeEach(async () => {
     relay = await startRelay('rcpt550', (rcpt) => rcpt === 'reader1@example.org');
     app = await startPaperboy({ SMTP_URL: relay.url(), PUBLIC_URL: 'https://paperboy.example' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
-    seedReaders(app, emails(3));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await seedReaders(app, emails(3));
   });
   afterEach(async () => {
     await app.stop();
@@ -203,7 +201,7 @@ describe('the digest run command', () => {
   }, SLOW);
 
   it('when any digest failed, then `digest run --json` exits 1 and still prints only JSON', async () => {
-    const env = { DATABASE_PATH: app.config.databasePath, SMTP_URL: relay.url(), SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example' };
+    const env = { ...app.dbEnv, SMTP_URL: relay.url(), SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example' };
     // Not spawnSync: the relay runs in this process and must keep answering.
     const r = await runCliAsync(['digest', 'run', '--json', '--now', DAY1.toISOString()], env);
     expect(r.code).toBe(1);
