@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { ledgerPapers } from '../digests/candidate-index.js';
+import { corpusStats, ledgerPapers } from '../digests/candidate-index.js';
 import { createLedger } from '../digests/delivery-ledger.js';
 import { composeDigest, type DigestContext, type SentPreferences } from '../email/digest-email.js';
 import { AppError } from '../errors.js';
@@ -23,14 +23,14 @@ const parsePrefs = (json: string | null | undefined): SentPreferences | null => 
  * working after the reader unsubscribes. Rate-limited like every token page.
  */
 export function registerDigestRoutes(app: Express, deps: RouteDeps & { digest: DigestContext }, limits: RateLimits): void {
-  app.get('/digest/:token', limits.tokens, (req, res) => {
+  app.get('/digest/:token', limits.tokens, async (req, res) => {
     const now = new Date();
-    const { subscriber, extra: periodKey } = deps.links.resolve(deps.database, String(req.params.token), 'digest', now);
-    const delivery = createLedger(deps.database).find(subscriber.id, periodKey);
+    const { subscriber, extra: periodKey } = await deps.links.resolve(deps.database, String(req.params.token), 'digest', now);
+    const delivery = await createLedger(deps.database).find(subscriber.id, periodKey);
     if (!delivery || delivery.status !== 'sent') throw new AppError('not_found', 'This digest is not available.');
     const view = { archive: true as const, sentAt: new Date(delivery.finishedAt ?? now), prefs: parsePrefs(delivery.prefs) };
-    const ctx = { ...deps.digest, database: deps.database, blocks: undefined, common: undefined };
-    const mail = composeDigest(ctx, subscriber, periodKey, ledgerPapers(deps.database, delivery.items), now, delivery.messageId, view);
+    const ctx = { ...deps.digest, stats: await corpusStats(deps.database), blocks: undefined, common: undefined };
+    const mail = composeDigest(ctx, subscriber, periodKey, await ledgerPapers(deps.database, delivery.items), now, delivery.messageId, view);
     // The email's own HTML: inline styles only, no scripts.
     res
       .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
