@@ -147,6 +147,13 @@ async function copyTables(t: Sql, sqlite: Sqlite, tables: Target[], batch: numbe
   ).map((r) => r.table);
   for (const table of triggered) await t.exec(`ALTER TABLE ${quote(table)} DISABLE TRIGGER USER`);
 
+  // A SQLite table the target lacks would be left behind without a word.
+  const known = new Set([...tables.map((x) => x.table), ...NOT_COPIED]);
+  const extra = (sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[])
+    .map((r) => r.name)
+    .filter((n) => !known.has(n) && !n.startsWith('sqlite_') && !n.startsWith('papers_fts'));
+  if (extra.length) throw new Error(`SQLite has tables the PostgreSQL schema lacks (${extra.join(', ')}); migrate both to the same version`);
+
   const copies: TableCopy[] = [];
   for (const target of tables) {
     const present = sqliteColumns(sqlite, target.table);
@@ -162,9 +169,15 @@ async function copyTables(t: Sql, sqlite: Sqlite, tables: Target[], batch: numbe
     const head = `INSERT INTO ${quote(target.table)} (${columns.map(quote).join(', ')}) OVERRIDING SYSTEM VALUE VALUES `;
     const row = `(${columns.map(() => '?').join(', ')})`;
     let rows: unknown[][] = [];
+    let done = 0;
     const flush = async () => {
       if (!rows.length) return;
-      await t.run(head + rows.map(() => row).join(', '), rows.flat());
+      try {
+        await t.run(head + rows.map(() => row).join(', '), rows.flat());
+      } catch (err) {
+        throw new Error(`${target.table}: rows ${done + 1}-${done + rows.length}: ${(err as Error).message}; nothing was copied`, { cause: err });
+      }
+      done += rows.length;
       rows = [];
     };
     const read = sqlite.prepare(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(target.table)}`).raw(true);

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordBounce } from '../../src/bounces/suppression.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/client.js';
+import { openDatabase, openSqlite } from '../../src/db/client.js';
 import { redactUrl, type CopyReport } from '../../src/db/copy.js';
 import { appFor, createServices } from '../../src/main.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
@@ -193,4 +193,47 @@ describe.skipIf(!onPostgres)('db copy from SQLite to PostgreSQL (needs the Postg
       await app.stop();
     }
   });
+});
+
+describe.skipIf(!onPostgres)('db copy is all or nothing (needs the PostgreSQL pass)', () => {
+  it('when a row fails half-way through, then nothing stays in the target, and the copy succeeds once the row is fixed', async () => {
+    const tmp = tempDir();
+    try {
+      const source = join(tmp.dir, 'bad.db');
+      const sqlite = openSqlite(source);
+      const at = '2026-11-30T08:00:00.000Z';
+      for (let i = 0; i < 1200; i++) {
+        sqlite.prepare("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES (?, 'pending', ?, ?)").run(`r${i}@example.org`, at, at);
+      }
+      // SQLite keeps text in an INTEGER column; PostgreSQL refuses it (papers come after subscribers).
+      sqlite.prepare("INSERT INTO papers (id, title_key, title, source, first_seen_at, updated_at, upvotes) VALUES ('p1', 't', 'T', 'test', ?, ?, 'many')").run(at, at);
+      sqlite.close();
+      const { DATABASE_URL: url } = await databaseEnv(tmp.dir, 'target');
+      const failed = runCli(['db', 'copy', '--to', url!, '--batch', '100'], { DATABASE_PATH: source });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/papers: rows 1-1: invalid input syntax for type integer: "many"; nothing was copied/);
+      const pg = await openDatabase(url!, { migrate: false, poolSize: 1 });
+      try {
+        expect((await pg.get<{ n: number }>('SELECT count(*) AS n FROM subscribers'))!.n).toBe(0);
+        const fix = openSqlite(source);
+        fix.prepare("UPDATE papers SET upvotes = 7 WHERE id = 'p1'").run();
+        fix.prepare('CREATE TABLE mystery (x INTEGER)').run();
+        fix.close();
+        const extra = runCli(['db', 'copy', '--to', url!], { DATABASE_PATH: source });
+        expect(extra.code).toBe(1);
+        expect(extra.stderr).toContain('SQLite has tables the PostgreSQL schema lacks (mystery)');
+        const drop = openSqlite(source);
+        drop.prepare('DROP TABLE mystery').run();
+        drop.close();
+        const ok = runCli(['db', 'copy', '--to', url!, '--batch', '100', '--json'], { DATABASE_PATH: source });
+        expect(ok.code).toBe(0);
+        expect((JSON.parse(ok.stdout) as CopyReport).tables.find((t) => t.table === 'subscribers')).toEqual({ table: 'subscribers', source: 1200, copied: 1200 });
+        expect((await pg.get<{ n: number }>("SELECT upvotes AS n FROM papers WHERE id = 'p1'"))!.n).toBe(7);
+      } finally {
+        await pg.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  }, 60_000);
 });
