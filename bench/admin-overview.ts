@@ -43,18 +43,18 @@ async function main(): Promise<AdminOverviewResult> {
   const s = await createServices(config, pino({ level: 'silent' }));
   try {
     const t0 = performance.now();
-    fill(s.database.sqlite);
+    fill(s.database.sqlite!);
     const fillSeconds = round((performance.now() - t0) / 1000);
     log(`admin overview: filled ${SUBSCRIBERS} subscribers and ${LEDGER} ledger rows in ${fillSeconds} s (triggers on)`);
 
     const queryTimes: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t = performance.now();
-      loadOverview(s.database, NOW, 30);
+      await loadOverview(s.database, NOW, 30);
       queryTimes.push(performance.now() - t);
     }
     const scan = performance.now();
-    s.database.sqlite.prepare("SELECT substr(finished_at, 1, 10) AS day, status, count(*) FROM deliveries WHERE finished_at >= ? GROUP BY 1, 2").all(new Date(NOW.getTime() - 30 * DAY).toISOString());
+    s.database.sqlite!.prepare("SELECT substr(finished_at, 1, 10) AS day, status, count(*) FROM deliveries WHERE finished_at >= ? GROUP BY 1, 2").all(new Date(NOW.getTime() - 30 * DAY).toISOString());
     const fullScanMs = round(performance.now() - scan);
 
     const server = appFor(s).listen(0, '127.0.0.1');

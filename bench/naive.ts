@@ -15,9 +15,9 @@ import { listSubscribers } from '../src/subscribers/subscriber-repo.js';
 
 const [path, nowIso, lookbackDays] = process.argv.slice(2);
 const now = new Date(nowIso!);
-const database = openDatabase(path!);
+const database = await openDatabase(path!);
 const since = sinceFor(null, now, Number(lookbackDays));
-const readers = listSubscribers(database, ['active']).slice(0, 300);
+const readers = (await listSubscribers(database, ['active'])).slice(0, 300);
 const time = async (fn: () => unknown) => {
   const t = performance.now();
   await fn();
@@ -27,7 +27,7 @@ const time = async (fn: () => unknown) => {
 // MJML compiled for every message, as a template engine would naively be used.
 const dir = fileURLToPath(new URL('../templates/email/', import.meta.url));
 const mjmlTemplate = Handlebars.create().compile(readFileSync(`${dir}digest.mjml`, 'utf8'));
-const index = createCandidateIndex(database, since, now);
+const index = await createCandidateIndex(database, since, now);
 const mjmlSample = readers.slice(0, 200);
 const mjmlMs = await time(async () => {
   for (const sub of mjmlSample) {
@@ -37,7 +37,7 @@ const mjmlMs = await time(async () => {
 });
 
 // Each interest's FTS query over the whole paper table, keeping only the recent hits afterwards.
-const wholeTable = database.sqlite.prepare(
+const wholeTable = database.sqlite!.prepare(
   'SELECT p.pk, p.first_seen_at FROM papers_fts JOIN papers p ON p.pk = papers_fts.rowid WHERE papers_fts MATCH ? ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0)',
 );
 let kept = 0;
@@ -47,5 +47,5 @@ const ftsMs = await time(() => {
     for (const q of queries) if (q) for (const row of wholeTable.all(q) as { first_seen_at: string }[]) if (row.first_seen_at > since) kept++;
   }
 });
-database.sqlite.close();
+await database.close();
 process.stdout.write(JSON.stringify({ mjml: { n: mjmlSample.length, ms: mjmlMs }, fts: { n: readers.length, ms: ftsMs, kept } }));

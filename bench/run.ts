@@ -58,9 +58,9 @@ const time = async <T>(fn: () => T | Promise<T>) => {
 };
 
 /** Active readers a chunk at a time, loaded as the digest run loads them (only ids are held). */
-function* readerChunks(database: Services['database']) {
-  const ids = subscriberSchedules(database, 'active').map((r) => r.id);
-  for (let i = 0; i < ids.length; i += CLAIM_CHUNK) yield subscribersByIds(database, ids.slice(i, i + CLAIM_CHUNK));
+async function* readerChunks(database: Services['database']) {
+  const ids = (await subscriberSchedules(database, 'active')).map((r) => r.id);
+  for (let i = 0; i < ids.length; i += CLAIM_CHUNK) yield await subscribersByIds(database, ids.slice(i, i + CLAIM_CHUNK));
 }
 
 /** Match and render on their own indexes, with readers loaded per chunk as in a real run. */
@@ -69,12 +69,12 @@ async function measurePipeline(s: Services, config: ReturnType<typeof loadConfig
 
   // 1. Match + rank alone (fresh index: the per-run caches are part of the cost), readers' signals loaded per chunk as the run does.
   settle();
-  const match = await time(() => {
-    const index = createCandidateIndex(s.database, since, NOW);
+  const match = await time(async () => {
+    const index = await createCandidateIndex(s.database, since, NOW);
     const loader = createSignalLoader(s.database, index.stats);
     let papers = 0;
-    for (const chunk of readerChunks(s.database)) {
-      const signals = loader.load(chunk);
+    for await (const chunk of readerChunks(s.database)) {
+      const signals = await loader.load(chunk);
       for (const sub of chunk) papers += buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false, signals: signals.get(sub.id) }).length;
     }
     return papers;
@@ -88,11 +88,11 @@ async function measurePipeline(s: Services, config: ReturnType<typeof loadConfig
   let sampleMail = { html: '', text: '' };
   const ctx = { ...s.digest, blocks: new Map() };
   settle();
-  const pipeline = await time(() => {
-    const index = createCandidateIndex(s.database, since, NOW);
+  const pipeline = await time(async () => {
+    const index = await createCandidateIndex(s.database, since, NOW);
     const loader = createSignalLoader(s.database, index.stats);
-    for (const chunk of readerChunks(s.database)) {
-      const signals = loader.load(chunk);
+    for await (const chunk of readerChunks(s.database)) {
+      const signals = await loader.load(chunk);
       for (const sub of chunk) {
         const items = buildDigest(index, sub, { since, now: NOW, limit: sub.maxPapers, alreadySent: () => false, signals: signals.get(sub.id) });
         if (!items.length) continue;
@@ -202,7 +202,7 @@ async function main() {
     if (json) process.stdout.write(`${JSON.stringify({ ...result, ...extra })}\n`);
     else log(JSON.stringify({ ...result, ...extra }, null, 2));
   } finally {
-    s.close();
+    await s.close();
     sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }

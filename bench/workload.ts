@@ -1,7 +1,8 @@
-// A realistic synthetic workload built from the sample corpus: papers whose
+// A realistic synthetic workload (written straight into a SQLite file; the
+// PostgreSQL measurements copy it with `paperboy db copy`) built from the sample corpus: papers whose
 // titles and abstracts recombine real sentences, subscribers whose interests
 // are catalogue topics and words and phrases that occur in those papers.
-import type { Database_ } from '../src/db/client.js';
+import type { Sqlite } from '../src/db/client.js';
 import { localTime } from '../src/digests/schedule.js';
 import { TOPICS } from '../src/subscribers/topic-catalogue.js';
 
@@ -24,14 +25,14 @@ const STOP = new Set('the and for with from that this into over under using via 
 export type CorpusText = { title: string; abstract: string };
 
 /** Inserts `count` papers first seen between `from` and `to` (ms), recombined from the corpus. */
-export function insertPapers(database: Database_, corpus: CorpusText[], count: number, from: number, to: number, seed: number, idPrefix: string) {
+export function insertPapers(sqlite: Sqlite, corpus: CorpusText[], count: number, from: number, to: number, seed: number, idPrefix: string) {
   const r = rng(seed);
   const sentences = corpus.flatMap((p) => p.abstract.split(/(?<=[.!?])\s+/).filter((s) => s.length > 40));
-  const insert = database.sqlite.prepare(
+  const insert = sqlite.prepare(
     `INSERT INTO papers (id, title_key, title, abstract, authors, author_count, published_at, upvotes, keywords, url_page, url_abs, url_pdf, source, first_seen_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, 'bench', ?, ?)`,
   );
-  database.sqlite.transaction(() => {
+  sqlite.transaction(() => {
     for (let i = 0; i < count; i++) {
       const base = r.pick(corpus);
       const other = r.pick(corpus);
@@ -61,14 +62,14 @@ export function vocabulary(corpus: CorpusText[]): string[] {
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Shanghai', 'Asia/Tokyo', 'Australia/Sydney', 'America/Sao_Paulo'];
 
 /** Inserts `count` active subscribers, all due at `now`, with 1–5 interests each. */
-export function insertSubscribers(database: Database_, corpus: CorpusText[], count: number, now: Date, seed: number) {
+export function insertSubscribers(sqlite: Sqlite, corpus: CorpusText[], count: number, now: Date, seed: number) {
   const r = rng(seed);
   const vocab = vocabulary(corpus);
-  const insert = database.sqlite.prepare(
+  const insert = sqlite.prepare(
     `INSERT INTO subscribers (email, status, topics, keywords, exclude, frequency, weekday, hour, timezone, max_papers, created_at, updated_at, confirmed_at)
      VALUES (?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
   );
-  database.sqlite.transaction(() => {
+  sqlite.transaction(() => {
     for (let i = 0; i < count; i++) {
       const tz = r.pick(ZONES);
       const local = localTime(now, tz);
@@ -87,13 +88,13 @@ export function insertSubscribers(database: Database_, corpus: CorpusText[], cou
 }
 
 /** Gives `share` of the subscribers what readers tell Paperboy: 5 ratings of older papers, a seed paper and a followed author. */
-export function insertReaderSignals(database: Database_, share: number, seed: number) {
+export function insertReaderSignals(sqlite: Sqlite, share: number, seed: number) {
   const r = rng(seed);
-  const ids = (database.sqlite.prepare('SELECT id FROM subscribers ORDER BY id').all() as { id: number }[]).map((x) => x.id);
-  const older = database.sqlite.prepare('SELECT pk, id FROM papers ORDER BY pk LIMIT 5000').all() as { pk: number; id: string }[];
-  const prefs = database.sqlite.prepare('UPDATE subscribers SET seeds = ?, authors = ? WHERE id = ?');
-  const rate = database.sqlite.prepare("INSERT OR IGNORE INTO paper_feedback (subscriber_id, paper_pk, choice, created_at) VALUES (?, ?, ?, '2026-11-01T00:00:00Z')");
-  database.sqlite.transaction(() => {
+  const ids = (sqlite.prepare('SELECT id FROM subscribers ORDER BY id').all() as { id: number }[]).map((x) => x.id);
+  const older = sqlite.prepare('SELECT pk, id FROM papers ORDER BY pk LIMIT 5000').all() as { pk: number; id: string }[];
+  const prefs = sqlite.prepare('UPDATE subscribers SET seeds = ?, authors = ? WHERE id = ?');
+  const rate = sqlite.prepare("INSERT OR IGNORE INTO paper_feedback (subscriber_id, paper_pk, choice, created_at) VALUES (?, ?, ?, '2026-11-01T00:00:00Z')");
+  sqlite.transaction(() => {
     for (const id of ids) {
       if (r.next() >= share) continue;
       prefs.run(JSON.stringify([r.pick(older).id]), JSON.stringify(['Z. Reader']), id);
