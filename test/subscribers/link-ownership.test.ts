@@ -33,13 +33,13 @@ async function signUp(email: string, body: object = { topics: ['interpretability
 }
 
 /** Every kind of link a reader holds: confirm (while pending), manage, unsubscribe, digest. */
-function linksOf(email: string, confirm: string) {
-  const s = findByEmail(app.database, email)!;
+async function linksOf(email: string, confirm: string) {
+  const s = (await findByEmail(app.database, email))!;
   return { id: s.id, confirm, manage: app.links.manageUrl(s), unsubscribe: app.links.unsubscribeUrl(s), digest: app.links.digestUrl(s, '2026-11-24') };
 }
 
-async function expectDeadLinks(old: ReturnType<typeof linksOf>, victim: string) {
-  const victimBefore = findByEmail(app.database, victim)!;
+async function expectDeadLinks(old: Awaited<ReturnType<typeof linksOf>>, victim: string) {
+  const victimBefore = (await findByEmail(app.database, victim))!;
   for (const url of [old.confirm, old.manage, old.unsubscribe, old.digest]) {
     const page = await get(url);
     expect(page.status, url).toBe(400);
@@ -50,18 +50,18 @@ async function expectDeadLinks(old: ReturnType<typeof linksOf>, victim: string) 
   for (const url of [old.confirm, old.unsubscribe]) expect((await form(url)).status, url).toBe(400);
   expect((await form(old.manage, { action: 'save', topics: 'agents' })).status).toBe(400);
   expect((await form(old.manage, { action: 'reset-links' })).status).toBe(400);
-  const victimAfter = findByEmail(app.database, victim)!;
+  const victimAfter = (await findByEmail(app.database, victim))!;
   expect(victimAfter).toEqual(victimBefore);
-  expect(consentLog(app.database, victimAfter.id).map((e) => e.event)).toEqual(['subscribe_requested']);
+  expect((await consentLog(app.database, victimAfter.id)).map((e) => e.event)).toEqual(['subscribe_requested']);
 }
 
 describe('a deleted subscriber\'s links', () => {
   it('when a different address signs up after the deletion, then the old links do nothing for it', async () => {
     const confirm = await signUp('gone@example.org');
-    const old = linksOf('gone@example.org', confirm);
-    expect(removeSubscriber(app.database, 'gone@example.org')).toBe(true);
+    const old = await linksOf('gone@example.org', confirm);
+    expect(await removeSubscriber(app.database, 'gone@example.org')).toBe(true);
     await signUp('next@example.org', { topics: ['agents'], keywords: ['muon'] });
-    const next = findByEmail(app.database, 'next@example.org')!;
+    const next = (await findByEmail(app.database, 'next@example.org'))!;
     expect(next.id).toBeGreaterThan(old.id); // ids are never reused
     await expectDeadLinks(old, 'next@example.org');
     expect(next.status).toBe('pending');
@@ -70,8 +70,8 @@ describe('a deleted subscriber\'s links', () => {
   it('when the same address signs up again after the deletion, then the old links do nothing either', async () => {
     const confirm = await signUp('back@example.org');
     await form(confirm);
-    const old = linksOf('back@example.org', confirm);
-    expect(removeSubscriber(app.database, 'back@example.org')).toBe(true);
+    const old = await linksOf('back@example.org', confirm);
+    expect(await removeSubscriber(app.database, 'back@example.org')).toBe(true);
     await signUp('back@example.org');
     await expectDeadLinks(old, 'back@example.org');
   });
@@ -83,20 +83,20 @@ describe('a deleted subscriber\'s links', () => {
       return `${payload}.${createHmac('sha256', SECRET).update(`paperboy-token:${payload}`).digest('base64url')}`;
     };
     await form(await signUp('old@example.org'));
-    const s = findByEmail(app.database, 'old@example.org')!;
+    const s = (await findByEmail(app.database, 'old@example.org'))!;
     // A new row never accepts id-named links; a row that existed at the migration does, for unsubscribing only.
     expect((await form(`${app.url}/unsubscribe/${legacy(s.id, 'unsubscribe')}`)).status).toBe(400);
-    app.database.sqlite.prepare('UPDATE subscribers SET legacy_links = 1 WHERE id = ?').run(s.id);
+    await app.database.run('UPDATE subscribers SET legacy_links = 1 WHERE id = ?', [s.id]);
     expect((await get(`${app.url}/manage/${legacy(s.id, 'manage')}`)).status).toBe(400);
     expect((await form(`${app.url}/unsubscribe/${legacy(s.id, 'unsubscribe')}`)).status).toBe(200);
-    expect(findByEmail(app.database, 'old@example.org')!.status).toBe('unsubscribed');
+    expect((await findByEmail(app.database, 'old@example.org'))!.status).toBe('unsubscribed');
   });
 });
 
 describe('revoked links and resubscribing', () => {
   async function activeReader(email: string) {
     await form(await signUp(email));
-    return findByEmail(app.database, email)!;
+    return (await findByEmail(app.database, email))!;
   }
 
   it('when an old unsubscribe link is used after "Invalidate old links", then no page shows a manage link', async () => {
@@ -127,24 +127,24 @@ describe('revoked links and resubscribing', () => {
     expect(await res.text()).toContain('Check your inbox');
     const [mail] = (await smtp.waitFor(before + 1)).slice(before);
     expect(mail!.parsed.subject).toBe('Confirm your Paperboy subscription');
-    expect(findByEmail(app.database, 'regret@example.org')!.status).not.toBe('active');
+    expect((await findByEmail(app.database, 'regret@example.org'))!.status).not.toBe('active');
     await form(linkIn(mail!.parsed.text, 'confirm'));
-    expect(findByEmail(app.database, 'regret@example.org')!.status).toBe('active');
-    expect(consentLog(app.database, s.id).map((e) => e.event)).toEqual(['subscribe_requested', 'confirmed', 'unsubscribed', 'resubscribe_requested', 'confirmed']);
+    expect((await findByEmail(app.database, 'regret@example.org'))!.status).toBe('active');
+    expect((await consentLog(app.database, s.id)).map((e) => e.event)).toEqual(['subscribe_requested', 'confirmed', 'unsubscribed', 'resubscribe_requested', 'confirmed']);
   });
 
   it('when "Subscribe again" is pressed on the manage page of an unsubscribed reader, then it needs a fresh confirmation too', async () => {
     const s = await activeReader('manage-back@example.org');
     await form(app.links.unsubscribeUrl(s));
-    const current = findByEmail(app.database, 'manage-back@example.org')!;
+    const current = (await findByEmail(app.database, 'manage-back@example.org'))!;
     const before = smtp.received.length;
     const res = await form(app.links.manageUrl(current), { action: 'resubscribe' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('confirmation link');
     const [mail] = (await smtp.waitFor(before + 1)).slice(before);
     expect(mail!.envelopeTo).toEqual(['manage-back@example.org']);
-    expect(findByEmail(app.database, 'manage-back@example.org')!.status).toBe('pending');
+    expect((await findByEmail(app.database, 'manage-back@example.org'))!.status).toBe('pending');
     await form(linkIn(mail!.parsed.text, 'confirm'));
-    expect(findByEmail(app.database, 'manage-back@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'manage-back@example.org'))!.status).toBe('active');
   });
 });

@@ -2,13 +2,12 @@ import { createHmac } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listMigrations, migrate } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
+import { sqliteSql } from '../../src/db/sql.js';
 import { createLinks } from '../../src/subscribers/links.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { ROOT, tempDir } from '../helpers.js';
+import { onPostgres, ROOT, tempDir } from '../helpers.js';
 
 // Issue 10, item 1: migration 0003 rebuilds subscribers with AUTOINCREMENT and
 // link keys on a database that already has data from 0001/0002, keeping every row.
@@ -16,7 +15,8 @@ import { ROOT, tempDir } from '../helpers.js';
 const T = '2026-11-01T00:00:00.000Z';
 const COUNT = (sqlite: Database.Database, table: string) => (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
-describe('migration 0003 on a database with data', () => {
+// A SQLite table rebuild: PostgreSQL starts from migrations/postgres/0001, which already has link keys.
+describe.skipIf(onPostgres)('migration 0003 on a database with data', () => {
   let tmp: ReturnType<typeof tempDir>;
   let sqlite: Database.Database;
 
@@ -67,7 +67,7 @@ describe('migration 0003 on a database with data', () => {
     expect(() => sqlite.prepare("INSERT INTO consent_events (subscriber_id, event, method, at) VALUES (99, 'x', 'y', 'z')").run()).toThrow(/FOREIGN KEY/);
   });
 
-  it('never hands out an id again, and signs links with the new key while old unsubscribe links keep working', () => {
+  it('never hands out an id again, and signs links with the new key while old unsubscribe links keep working', async () => {
     migrate(sqlite);
     const insert = sqlite.prepare(`INSERT INTO subscribers (email, status, created_at, updated_at) VALUES (?, 'pending', '${T}', '${T}') RETURNING id, legacy_links AS legacy`);
     const first = insert.get('dee@example.org') as { id: number; legacy: number };
@@ -75,15 +75,15 @@ describe('migration 0003 on a database with data', () => {
     sqlite.prepare('DELETE FROM subscribers WHERE id = 6').run();
     expect((insert.get('eve@example.org') as { id: number }).id).toBe(7);
 
-    const database = { sqlite, db: drizzle(sqlite, { schema }) };
+    const database = sqliteSql(sqlite);
     const secret = 'test-secret-test-secret-test-secret-0123';
     const links = createLinks(secret, 'https://paperboy.example');
-    const ada = findByEmail(database, 'ada@example.org')!;
+    const ada = (await findByEmail(database, 'ada@example.org'))!;
     const token = (url: string) => url.split('/').pop()!;
-    expect(links.resolve(database, token(links.manageUrl(ada)), 'manage', new Date()).subscriber.email).toBe('ada@example.org');
+    expect((await links.resolve(database, token(links.manageUrl(ada)), 'manage', new Date())).subscriber.email).toBe('ada@example.org');
     // An unsubscribe link from a digest sent before the upgrade (id-named, version 2 of 3).
     const payload = Buffer.from('1|unsubscribe|2|0|').toString('base64url');
     const legacy = `${payload}.${createHmac('sha256', secret).update(`paperboy-token:${payload}`).digest('base64url')}`;
-    expect(links.resolve(database, legacy, 'unsubscribe', new Date()).subscriber.email).toBe('ada@example.org');
+    expect((await links.resolve(database, legacy, 'unsubscribe', new Date())).subscriber.email).toBe('ada@example.org');
   });
 });

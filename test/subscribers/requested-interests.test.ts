@@ -31,7 +31,7 @@ describe('an active reader who signs up again with new interests', () => {
   it('gets the same answer as anyone, a manage email that quotes nothing typed, and the interests only after clicking Apply', async () => {
     const first = await nextMail(() => post('/api/subscriptions', { email: 'owner@example.org', topics: ['agents'], frequency: 'weekly', weekday: 4, hour: 7, timezone: 'Europe/Berlin' }));
     expect((await form(linkIn(first.mail.parsed.text, 'confirm'), {})).status).toBe(200);
-    expect(findByEmail(app.database, 'owner@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'owner@example.org'))!.status).toBe('active');
 
     // No enumeration: an active address gets the byte-identical answer a new address gets, on the API and the form.
     const fresh = await nextMail(() => post('/api/subscriptions', { email: 'stranger@example.org', topics: ['graphs'] }));
@@ -52,19 +52,19 @@ describe('an active reader who signs up again with new interests', () => {
     }
 
     // Nothing is applied yet, and showing the page changes nothing.
-    const stored = () => findByEmail(app.database, 'owner@example.org')!;
-    expect(stored()).toMatchObject({ topics: ['agents'], keywords: [], frequency: 'weekly', weekday: 4 });
+    const stored = async () => (await findByEmail(app.database, 'owner@example.org'))!;
+    expect(await stored()).toMatchObject({ topics: ['agents'], keywords: [], frequency: 'weekly', weekday: 4 });
     const manage = linkIn(mail.text, 'manage');
     const page = await (await fetch(local(manage))).text();
     expect(page).toContain('Apply the interests you asked for');
     expect(page).toContain('zebra finch song');
-    expect(stored()).toMatchObject({ topics: ['agents'], keywords: [] });
+    expect(await stored()).toMatchObject({ topics: ['agents'], keywords: [] });
 
     // The click applies the interests; the reader's schedule stays as it was.
     const applied = await (await form(manage, { action: 'apply-requested' })).text();
     expect(applied).toContain('The interests you asked for are now your interests.');
     expect(applied).not.toContain('id="apply-requested"');
-    expect(stored()).toMatchObject({ status: 'active', topics: ['diffusion-models'], keywords: ['zebra finch song'], exclude: [], frequency: 'weekly', weekday: 4, hour: 7, timezone: 'Europe/Berlin', requestedPrefs: null });
+    expect(await stored()).toMatchObject({ status: 'active', topics: ['diffusion-models'], keywords: ['zebra finch song'], exclude: [], frequency: 'weekly', weekday: 4, hour: 7, timezone: 'Europe/Berlin', requestedPrefs: null });
     // A second click (an old tab) changes nothing.
     expect(await (await form(manage, { action: 'apply-requested' })).text()).toContain('There were no requested interests to apply.');
   });
@@ -77,6 +77,6 @@ describe('an active reader who signs up again with new interests', () => {
     await form(manage, { action: 'save', topics: 'optimizers' });
     const page = await (await fetch(local(manage))).text();
     expect(page).not.toContain('Apply the interests you asked for');
-    expect(findByEmail(app.database, 'saver@example.org')).toMatchObject({ topics: ['optimizers'], requestedPrefs: null });
+    expect(await findByEmail(app.database, 'saver@example.org')).toMatchObject({ topics: ['optimizers'], requestedPrefs: null });
   });
 });

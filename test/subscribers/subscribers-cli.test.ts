@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers.js';
+import { databaseEnv, runCli, tempDir } from '../helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const env = { DATABASE_PATH: join(tmp.dir, 'subs.db'), OUTBOX_DIR: join(tmp.dir, 'outbox') };
+const env = { ...(await databaseEnv(tmp.dir, 'subs')), OUTBOX_DIR: join(tmp.dir, 'outbox') };
 const list = () => JSON.parse(runCli(['subscribers', 'list', '--json'], env).stdout) as { email: string; status: string }[];
 
 describe('paperboy subscribers', () => {

@@ -45,7 +45,7 @@ describe('POST /api/subscriptions', () => {
     // Typed text is never quoted back in a confirmation (it goes to an address whose owner typed nothing).
     expect(mail.parsed.text).not.toContain('sparse autoencoders');
     expect(mail.parsed.html).not.toContain('sparse autoencoders');
-    const s = findByEmail(app.database, 'reader1@example.org')!;
+    const s = (await findByEmail(app.database, 'reader1@example.org'))!;
     expect(s).toMatchObject({ status: 'pending', topics: ['interpretability'], keywords: ['sparse autoencoders'], frequency: 'weekly', weekday: 3, hour: 7, timezone: 'Europe/Berlin', maxPapers: 5 });
   });
 
@@ -61,7 +61,7 @@ describe('POST /api/subscriptions', () => {
     const mail = await subscribeAndReadMail('active@example.org');
     await form(linkIn(mail.parsed.text, 'confirm'));
     await answer('active@example.org');
-    await form(app.links.unsubscribeUrl(findByEmail(app.database, 'active@example.org')!));
+    await form(app.links.unsubscribeUrl((await findByEmail(app.database, 'active@example.org'))!));
     await answer('active@example.org'); // unsubscribed
     expect(bodies.size).toBe(1);
   });
@@ -87,7 +87,7 @@ describe('POST /api/subscriptions', () => {
       expect(json.error.code).toBe('validation');
       expect(json.error.issues.map((i) => i.field), JSON.stringify(body)).toContain(field);
     }
-    expect(findByEmail(app.database, 'x@example.org')).toBeUndefined();
+    expect(await findByEmail(app.database, 'x@example.org')).toBeUndefined();
   });
 
   it('when the body is malformed or too large, then it answers 400 or 413, never 500', async () => {
@@ -100,7 +100,7 @@ describe('POST /api/subscriptions', () => {
   it('when the honeypot is filled, then it answers the same and does nothing', async () => {
     const res = await post('/api/subscriptions', { email: 'bot@example.org', topics: ['agents'], website: 'http://spam' });
     expect(res.status).toBe(202);
-    expect(findByEmail(app.database, 'bot@example.org')).toBeUndefined();
+    expect(await findByEmail(app.database, 'bot@example.org')).toBeUndefined();
   });
 
   it('when one address signs up again and again, then at most 3 emails go out per day', async () => {
@@ -120,13 +120,13 @@ describe('double opt-in and links', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Confirm my subscription');
     await fetch(link.replace('https://paperboy.example', app.url), { method: 'HEAD' });
-    expect(findByEmail(app.database, 'scanner@example.org')!.status).toBe('pending');
+    expect((await findByEmail(app.database, 'scanner@example.org'))!.status).toBe('pending');
     const done = await form(link);
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('subscribed');
-    const s = findByEmail(app.database, 'scanner@example.org')!;
+    const s = (await findByEmail(app.database, 'scanner@example.org'))!;
     expect(s.status).toBe('active');
-    expect(consentLog(app.database, s.id).map((e) => [e.event, e.method])).toEqual([
+    expect((await consentLog(app.database, s.id)).map((e) => [e.event, e.method])).toEqual([
       ['subscribe_requested', 'api'],
       ['confirmed', 'web'],
     ]);
@@ -138,13 +138,13 @@ describe('double opt-in and links', () => {
     const second = await subscribeAndReadMail('TWICE@example.org');
     expect(second.parsed.subject).toBe('Your Paperboy subscription');
     expect(linkIn(second.parsed.text, 'manage')).toContain('/manage/');
-    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM subscribers WHERE email = 'twice@example.org'").get()).toEqual({ n: 1 });
+    expect(await app.database.get("SELECT count(*) AS n FROM subscribers WHERE email = 'twice@example.org'")).toEqual({ n: 1 });
   });
 
   it('when a token is tampered, forged, of the wrong purpose or expired, then a friendly 400 page answers', async () => {
     const mail = await subscribeAndReadMail('tamper@example.org');
     const link = linkIn(mail.parsed.text, 'confirm');
-    const s = findByEmail(app.database, 'tamper@example.org')!;
+    const s = (await findByEmail(app.database, 'tamper@example.org'))!;
     const tampered = link.slice(0, -3) + (link.endsWith('AAA') ? 'BBB' : 'AAA');
     const forged = `${app.url}/confirm/${signToken('some-other-secret-some-other-secret', { key: s.linkKey, purpose: 'confirm', version: 1, expires: 0, extra: '' })}`;
     const wrongPurpose = app.links.unsubscribeUrl(s).replace('/unsubscribe/', '/confirm/');
@@ -159,26 +159,26 @@ describe('double opt-in and links', () => {
     const res = await get(expired);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('expired');
-    expect(findByEmail(app.database, 'tamper@example.org')!.status).toBe('pending');
+    expect((await findByEmail(app.database, 'tamper@example.org'))!.status).toBe('pending');
   });
 
   it('when a reader unsubscribes with one click (RFC 8058), then it answers 200 and logs it', async () => {
     const mail = await subscribeAndReadMail('oneclick@example.org');
     await form(linkIn(mail.parsed.text, 'confirm'));
-    const s = findByEmail(app.database, 'oneclick@example.org')!;
+    const s = (await findByEmail(app.database, 'oneclick@example.org'))!;
     const url = app.links.unsubscribeUrl(s);
     const get1 = await get(url);
     expect(await get1.text()).toContain('Unsubscribe?');
-    expect(findByEmail(app.database, 'oneclick@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'oneclick@example.org'))!.status).toBe('active');
     const res = await fetch(url.replace('https://paperboy.example', app.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'List-Unsubscribe=One-Click',
     });
     expect(res.status).toBe(200);
-    const after = findByEmail(app.database, 'oneclick@example.org')!;
+    const after = (await findByEmail(app.database, 'oneclick@example.org'))!;
     expect(after.status).toBe('unsubscribed');
-    expect(consentLog(app.database, s.id).at(-1)).toMatchObject({ event: 'unsubscribed', method: 'one-click', ip: expect.any(String) });
+    expect((await consentLog(app.database, s.id)).at(-1)).toMatchObject({ event: 'unsubscribed', method: 'one-click', ip: expect.any(String) });
     // The old link keeps working (and stays harmless) even though the token version moved on.
     const again = await fetch(url.replace('https://paperboy.example', app.url), { method: 'POST', body: new FormData() });
     expect(again.status).toBe(200);
@@ -189,19 +189,19 @@ describe('double opt-in and links', () => {
   it('when a reader changes preferences and pauses at the manage link, then it sticks', async () => {
     const mail = await subscribeAndReadMail('prefs@example.org');
     await form(linkIn(mail.parsed.text, 'confirm'));
-    const manage = app.links.manageUrl(findByEmail(app.database, 'prefs@example.org')!);
+    const manage = app.links.manageUrl((await findByEmail(app.database, 'prefs@example.org'))!);
     const page = await get(manage);
     expect(await page.text()).toContain('value="interpretability" checked');
     const saved = await form(manage, { action: 'save', topics: ['diffusion-models', 'agents'], keywords: 'muon, "flow matching"', exclude: 'medical', frequency: 'weekly', weekday: '5', hour: '18', timezone: 'America/New_York', maxPapers: '15' });
     expect(saved.status).toBe(200);
-    expect(findByEmail(app.database, 'prefs@example.org')).toMatchObject({ topics: ['diffusion-models', 'agents'], keywords: ['muon', '"flow matching"'], exclude: ['medical'], frequency: 'weekly', weekday: 5, hour: 18, timezone: 'America/New_York', maxPapers: 15 });
+    expect(await findByEmail(app.database, 'prefs@example.org')).toMatchObject({ topics: ['diffusion-models', 'agents'], keywords: ['muon', '"flow matching"'], exclude: ['medical'], frequency: 'weekly', weekday: 5, hour: 18, timezone: 'America/New_York', maxPapers: 15 });
     const bad = await form(manage, { action: 'save', timezone: 'Nowhere/Land' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('IANA');
     await form(manage, { action: 'pause' });
-    expect(findByEmail(app.database, 'prefs@example.org')!.status).toBe('paused');
+    expect((await findByEmail(app.database, 'prefs@example.org'))!.status).toBe('paused');
     await form(manage, { action: 'resume' });
-    expect(findByEmail(app.database, 'prefs@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'prefs@example.org'))!.status).toBe('active');
   });
 });
 
@@ -211,7 +211,7 @@ describe('the subscribe page', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Check your inbox');
     await smtp.waitFor(1);
-    expect(findByEmail(app.database, 'form@example.org')).toMatchObject({ keywords: ['GRPO', 'test-time compute'] });
+    expect(await findByEmail(app.database, 'form@example.org')).toMatchObject({ keywords: ['GRPO', 'test-time compute'] });
   });
 
   it('when the form is invalid, then the page comes back with the field errors and the values kept', async () => {

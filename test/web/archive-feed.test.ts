@@ -24,17 +24,17 @@ describe('a sent digest: the email, its web copy and the reader\'s feed', () => 
   beforeAll(async () => {
     smtp = await startSmtp();
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
     // A paper with no authors at all, and one published years before it started trending.
     const paper = (over: Partial<PaperInput>): PaperInput => ({ arxivId: null, title: 'T', abstract: '', authors: [], authorCount: null, organization: null, publishedAt: '2026-11-20', listedOn: null, upvotes: 0, comments: 0, keywords: [], urls: { page: null, abs: null, pdf: null, code: null }, source: 'test', ...over });
-    upsertPapers(app.database, [
+    await upsertPapers(app.database, [
       paper({ arxivId: '2611.09991', title: 'Orthogonal widgets for sparse autoencoders', abstract: 'We study widgets of every shape, in many settings, over many years of careful and patient work. Sparse autoencoders learn features of language models; widgets make them orthogonal.' }),
       paper({ arxivId: '1606.09992', title: 'Sparse autoencoders, the 2016 classic', abstract: 'Sparse autoencoders as they were first trained at scale.', publishedAt: '2016-06-01', upvotes: 90, authors: ['Ada Lovelace'] }),
     ], '2026-11-23T13:00:00Z');
-    app.database.sqlite.prepare(
+    await app.database.run(
       `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at, link_key)
        VALUES ('reader@example.org', 'active', '["diffusion-models"]', '["sparse autoencoders"]', '[]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'readerkeyreaderkey1234')`,
-    ).run();
+    );
     expect(await app.runDigests({ now: DAY1 })).toMatchObject({ sent: 1 });
     mail = (await smtp.waitFor(1))[0]!;
   });
@@ -110,8 +110,8 @@ describe('a sent digest: the email, its web copy and the reader\'s feed', () => 
   it('view in browser is the issue as sent: its date, papers, why lines and preferences then, and no personal links; it survives unsubscribing', async () => {
     const viewUrl = local(linkIn(mail!.parsed.text, 'digest'));
     // The reader changes preferences after the issue went out.
-    const s = findByEmail(app.database, 'reader@example.org')!;
-    app.database.sqlite.prepare(`UPDATE subscribers SET keywords = '["quantum gravity"]', topics = '[]' WHERE id = ?`).run(s.id);
+    const s = (await findByEmail(app.database, 'reader@example.org'))!;
+    await app.database.run(`UPDATE subscribers SET keywords = '["quantum gravity"]', topics = '[]' WHERE id = ?`, [s.id]);
     const check = async () => {
       const res = await fetch(viewUrl);
       expect(res.status).toBe(200);
@@ -130,7 +130,7 @@ describe('a sent digest: the email, its web copy and the reader\'s feed', () => 
     await check();
     const unsubscribe = linkIn(mail!.parsed.text, 'unsubscribe');
     expect((await fetch(local(unsubscribe), { method: 'POST' })).status).toBe(200);
-    expect(findByEmail(app.database, 'reader@example.org')!.status).toBe('unsubscribed');
+    expect((await findByEmail(app.database, 'reader@example.org'))!.status).toBe('unsubscribed');
     await check();
     // The feed is revoked with the manage links: unsubscribing ends it.
     expect((await fetch(local(linkIn(mail!.parsed.text, 'feed')))).status).toBe(400);

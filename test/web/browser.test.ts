@@ -20,7 +20,7 @@ describe('a reader in a real browser', () => {
     mkdirSync(SHOTS, { recursive: true });
     smtp = await startSmtp();
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example' });
-    loadSampleIfEmpty(app.database, new Date());
+    await loadSampleIfEmpty(app.database, new Date());
     browser = await launchChromium();
     const context = await browser.newContext({ timezoneId: 'Europe/Berlin', viewport: { width: 1200, height: 900 } });
     page = await context.newPage();
@@ -74,18 +74,18 @@ describe('a reader in a real browser', () => {
     await page.getByRole('button', { name: 'Subscribe' }).click();
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
     await shot('2-check-inbox');
-    expect(findByEmail(app.database, 'browser@example.org')).toMatchObject({
+    expect(await findByEmail(app.database, 'browser@example.org')).toMatchObject({
       status: 'pending', topics: ['interpretability'], keywords: ['sparse autoencoders', 'GRPO'], frequency: 'weekly', weekday: 3, hour: 7, timezone: 'Europe/Berlin',
     });
 
     const [mail] = await smtp.waitFor(1);
     await page.goto(local(linkIn(mail!.parsed.text, 'confirm')));
     await shot('3-confirm');
-    expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('pending');
+    expect((await findByEmail(app.database, 'browser@example.org'))!.status).toBe('pending');
     await page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await page.getByRole('heading', { name: /subscribed/ }).waitFor();
     await shot('4-confirmed');
-    expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'browser@example.org'))!.status).toBe('active');
 
     await page.goto(local(await page.getByRole('link', { name: 'Manage preferences' }).getAttribute('href') as string));
     await page.getByRole('checkbox', { name: /Diffusion & flow models/ }).check();
@@ -94,7 +94,7 @@ describe('a reader in a real browser', () => {
     await page.getByRole('button', { name: 'Save preferences' }).click();
     await page.getByText('Preferences saved.').waitFor();
     await shot('5-preferences');
-    expect(findByEmail(app.database, 'browser@example.org')).toMatchObject({ topics: ['interpretability', 'diffusion-models'], exclude: ['medical'], maxPapers: 5 });
+    expect(await findByEmail(app.database, 'browser@example.org')).toMatchObject({ topics: ['interpretability', 'diffusion-models'], exclude: ['medical'], maxPapers: 5 });
 
     // The form on the manage page posts to the unsubscribe URL, which is on PUBLIC_URL: follow it locally.
     const unsubscribe = await page.locator('form:has(button.danger)').getAttribute('action');
@@ -103,7 +103,7 @@ describe('a reader in a real browser', () => {
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
     await page.getByRole('heading', { name: "You're unsubscribed" }).waitFor();
     await shot('7-unsubscribed');
-    expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('unsubscribed');
+    expect((await findByEmail(app.database, 'browser@example.org'))!.status).toBe('unsubscribed');
     // No manage link on the unsubscribe page; coming back takes a fresh confirmation.
     expect(await page.locator('a[href*="/manage/"]').count()).toBe(0);
     await page.getByRole('button', { name: 'Subscribe again' }).click();
@@ -111,7 +111,7 @@ describe('a reader in a real browser', () => {
     await shot('7b-subscribe-again');
     const [, again] = await smtp.waitFor(2);
     expect(again!.parsed.subject).toBe('Confirm your Paperboy subscription');
-    expect(findByEmail(app.database, 'browser@example.org')!.status).toBe('pending');
+    expect((await findByEmail(app.database, 'browser@example.org'))!.status).toBe('pending');
     expect(problems).toEqual([]);
   });
 
@@ -137,10 +137,10 @@ describe('a reader in a real browser', () => {
   });
 
   it('a sent digest: titles at the top link to the papers; its web copy has no personal links and outlives unsubscribing; the feed link works', async () => {
-    app.database.sqlite.prepare(
+    await app.database.run(
       `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, created_at, updated_at, confirmed_at, link_key)
        VALUES ('reader@example.org', 'active', '["diffusion-models","agents"]', '["GRPO"]', '[]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'browserreaderkey000001')`,
-    ).run();
+    );
     const before = smtp.received.length;
     await app.runDigests({ now: new Date(Date.now() + 86_400_000) });
     const mail = (await smtp.waitFor(before + 1)).slice(before).find((m) => m.envelopeTo[0] === 'reader@example.org')!;

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { consentLog, findByEmail, subscribersByIds } from '../../src/subscribers/subscriber-repo.js';
 import { queuedUnsubscribes } from '../../src/subscribers/unsubscribe-queue.js';
-import { startPaperboy, startSmtp } from '../helpers.js';
+import { onPostgres, startPaperboy, startSmtp } from '../helpers.js';
 
 // Issue 10, item 6: unsubscribing always works, even while another process holds
 // the write lock longer than the busy timeout; other requests get 503 + Retry-After.
@@ -17,7 +16,7 @@ beforeEach(async () => {
   smtp = await startSmtp();
   app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example' });
   // A short busy timeout so the test does not wait 5 s per blocked write.
-  app.database.sqlite.pragma('busy_timeout = 200');
+  app.database.sqlite?.pragma('busy_timeout = 200');
 });
 afterEach(async () => {
   blocker?.close();
@@ -28,26 +27,28 @@ afterEach(async () => {
 
 /** Another connection to the same file holding the write lock, like a large import. */
 function holdWriteLock() {
-  blocker = new Database(join(app.dir, 'paperboy.db'));
+  blocker = new Database(app.dbEnv.DATABASE_PATH!);
   blocker.exec('BEGIN IMMEDIATE');
   return () => blocker!.exec('ROLLBACK');
 }
 
-function activeReader(email: string) {
-  app.database.sqlite
-    .prepare(`INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
-              VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`)
-    .run(email);
-  return findByEmail(app.database, email)!;
+async function activeReader(email: string) {
+  await app.database.run(
+    `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
+              VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+    [email],
+  );
+  return (await findByEmail(app.database, email))!;
 }
 
 const oneClick = (url: string) =>
   fetch(url.replace('https://paperboy.example', app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
 
-describe('a busy database', () => {
+// SQLite only: another connection holding BEGIN IMMEDIATE on the file. PostgreSQL has no database-wide write lock.
+describe.skipIf(onPostgres)('a busy database', () => {
   it('when the write lock is held past the busy timeout, then one-click unsubscribe answers 200 and is applied once the lock is gone', async () => {
-    const s = activeReader('leaving@example.org');
-    const other = activeReader('button@example.org');
+    const s = await activeReader('leaving@example.org');
+    const other = await activeReader('button@example.org');
     const release = holdWriteLock();
     const started = Date.now();
     const res = await oneClick(app.links.unsubscribeUrl(s));
@@ -58,37 +59,37 @@ describe('a busy database', () => {
     // The reader's page already says so, and a digest run's reader load sees it.
     const page = await fetch(app.links.unsubscribeUrl(s).replace('https://paperboy.example', app.url));
     expect(await page.text()).toContain("You're unsubscribed");
-    expect(subscribersByIds(app.database, [s.id])[0]!.status).toBe('unsubscribed');
+    expect((await subscribersByIds(app.database, [s.id]))[0]!.status).toBe('unsubscribed');
     // The page's own unsubscribe button works the same way.
     const button = await fetch(app.links.unsubscribeUrl(other).replace('https://paperboy.example', app.url), { method: 'POST', body: new URLSearchParams() });
     expect(button.status).toBe(200);
     expect(await button.text()).toContain("You're unsubscribed");
     release();
-    expect(app.subscriptions.drainUnsubscribeQueue()).toBe(2);
-    expect(findByEmail(app.database, 'button@example.org')!.status).toBe('unsubscribed');
-    const after = findByEmail(app.database, 'leaving@example.org')!;
+    expect(await app.subscriptions.drainUnsubscribeQueue()).toBe(2);
+    expect((await findByEmail(app.database, 'button@example.org'))!.status).toBe('unsubscribed');
+    const after = (await findByEmail(app.database, 'leaving@example.org'))!;
     expect(after.status).toBe('unsubscribed');
     expect(after.tokenVersion).toBe(s.tokenVersion + 1);
-    expect(consentLog(app.database, s.id).map((e) => [e.event, e.method])).toEqual([['unsubscribed', 'one-click']]);
+    expect((await consentLog(app.database, s.id)).map((e) => [e.event, e.method])).toEqual([['unsubscribed', 'one-click']]);
     expect(queuedUnsubscribes(app.database)).toEqual([]);
   });
 
   it('when the lock is released, then the server applies the queued unsubscribe by itself within seconds', async () => {
-    const s = activeReader('auto@example.org');
+    const s = await activeReader('auto@example.org');
     const release = holdWriteLock();
     expect((await oneClick(app.links.unsubscribeUrl(s))).status).toBe(200);
     // Still locked at the first retries: they must not fail or give up.
     await new Promise((r) => setTimeout(r, 5500));
-    expect(findByEmail(app.database, 'auto@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'auto@example.org'))!.status).toBe('active');
     release();
     const deadline = Date.now() + 8000;
-    while (findByEmail(app.database, 'auto@example.org')!.status !== 'unsubscribed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(findByEmail(app.database, 'auto@example.org')!.status).toBe('unsubscribed');
+    while ((await findByEmail(app.database, 'auto@example.org'))!.status !== 'unsubscribed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await findByEmail(app.database, 'auto@example.org'))!.status).toBe('unsubscribed');
     expect(queuedUnsubscribes(app.database)).toEqual([]);
   }, 20_000);
 
   it('when the write lock is held, then other writes answer 503 with Retry-After instead of 500', async () => {
-    activeReader('stays@example.org');
+    await activeReader('stays@example.org');
     const release = holdWriteLock();
     try {
       const api = await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'new@example.org', topics: ['agents'] }) });
@@ -107,14 +108,14 @@ describe('a busy database', () => {
   });
 
   it('when an unsubscribe is still queued, then a digest run does not mail that reader', async () => {
-    loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
-    const leaving = activeReader('queued@example.org');
-    activeReader('staying@example.org');
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const leaving = await activeReader('queued@example.org');
+    await activeReader('staying@example.org');
     const release = holdWriteLock();
     expect((await oneClick(app.links.unsubscribeUrl(leaving))).status).toBe(200);
     release();
     // Not drained yet: the row itself still says active.
-    expect(findByEmail(app.database, 'queued@example.org')!.status).toBe('active');
+    expect((await findByEmail(app.database, 'queued@example.org'))!.status).toBe('active');
     const summary = await app.runDigests({ now: new Date('2026-11-24T10:00:00Z') });
     expect(summary.sent).toBe(1);
     await smtp.waitFor(1);
@@ -122,14 +123,14 @@ describe('a busy database', () => {
   });
 
   it('when a queued unsubscribe is followed by a fresh confirmation, then draining does not undo the confirmation', async () => {
-    const s = activeReader('changed-mind@example.org');
+    const s = await activeReader('changed-mind@example.org');
     const release = holdWriteLock();
     await oneClick(app.links.unsubscribeUrl(s));
     release();
     // Confirmed again after clicking (e.g. the queue could not drain for a while).
-    app.database.sqlite.prepare("UPDATE subscribers SET confirmed_at = ? WHERE id = ?").run(new Date(Date.now() + 1000).toISOString(), s.id);
-    expect(subscribersByIds(app.database, [s.id])[0]!.status).toBe('active');
-    app.subscriptions.drainUnsubscribeQueue();
-    expect(findByEmail(app.database, 'changed-mind@example.org')!.status).toBe('active');
+    await app.database.run('UPDATE subscribers SET confirmed_at = ? WHERE id = ?', [new Date(Date.now() + 1000).toISOString(), s.id]);
+    expect((await subscribersByIds(app.database, [s.id]))[0]!.status).toBe('active');
+    await app.subscriptions.drainUnsubscribeQueue();
+    expect((await findByEmail(app.database, 'changed-mind@example.org'))!.status).toBe('active');
   });
 });

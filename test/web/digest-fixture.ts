@@ -11,13 +11,13 @@ import type { OutgoingMail } from '../../src/email/mailer.js';
 /** A broad reader (three topics and two keywords) and their 10-paper digest over the sample corpus. */
 export async function tenPaperDigest(database: Database_, email = 'height@example.org'): Promise<{ mail: OutgoingMail; subscriber: Subscriber; ctx: DigestContext }> {
   const now = new Date();
-  const subscriber = insertSubscriber(database, email, 'active', {
+  const subscriber = await insertSubscriber(database, email, 'active', {
     topics: ['agents', 'diffusion-models', 'reinforcement-learning'], keywords: ['sparse autoencoders', 'GRPO'], exclude: [],
     frequency: 'daily', weekday: 1, hour: 8, timezone: 'Europe/Berlin', maxPapers: 10,
   }, now.toISOString());
-  const index = createCandidateIndex(database, '2000-01-01T00:00:00.000Z', now);
+  const index = await createCandidateIndex(database, '2000-01-01T00:00:00.000Z', now);
   const items = buildDigest(index, subscriber, { since: '2000-01-01T00:00:00.000Z', now, limit: 10, alreadySent: () => false });
-  const ctx: DigestContext = { render: await compileEmailTemplates(), links: createLinks('test-secret-test-secret-test-secret-0123', 'https://paperboy.example'), listIdDomain: 'paperboy.example', blocks: new Map(), database };
-  const mail = composeDigest(ctx, subscriber, '2026-12-01', ledgerPapers(database, items), now, '<x@paperboy.example>');
+  const ctx: DigestContext = { render: await compileEmailTemplates(), links: createLinks('test-secret-test-secret-test-secret-0123', 'https://paperboy.example'), listIdDomain: 'paperboy.example', blocks: new Map(), stats: index.stats };
+  const mail = composeDigest(ctx, subscriber, '2026-12-01', await ledgerPapers(database, items), now, '<x@paperboy.example>');
   return { mail, subscriber, ctx };
 }

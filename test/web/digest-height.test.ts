@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { ROOT, tempDatabase } from '../helpers.js';
 import { tenPaperDigest } from './digest-fixture.js';
@@ -9,12 +9,13 @@ import { tenPaperDigest } from './digest-fixture.js';
 const SHOTS = join(ROOT, 'test-output/screenshots');
 
 describe('a 10-paper digest on a phone', () => {
-  const database = tempDatabase();
+  let database: Awaited<ReturnType<typeof tempDatabase>>;
+  beforeAll(async () => void (database = await tempDatabase()));
   afterAll(() => database.cleanup());
 
   it('is short enough to skim at 390 px', async () => {
     mkdirSync(SHOTS, { recursive: true });
-    loadSampleIfEmpty(database, new Date());
+    await loadSampleIfEmpty(database, new Date());
     const { mail } = await tenPaperDigest(database);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
     try {

@@ -14,7 +14,7 @@ describe('no silent failure', () => {
   beforeAll(async () => {
     smtp = await startSmtp();
     app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example' });
-    loadSampleIfEmpty(app.database, new Date());
+    await loadSampleIfEmpty(app.database, new Date());
   });
   afterAll(async () => {
     await app.stop();
@@ -69,26 +69,29 @@ describe('no silent failure', () => {
 
   it('a reader whose digests found nothing for 7 days gets one note with a link to widen interests, once per stretch, and can turn it off', async () => {
     const before = smtp.received.length;
-    const insert = app.database.sqlite.prepare(
-      `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, frequency, created_at, updated_at, confirmed_at, link_key)
-       VALUES (?, 'active', '[]', '["zzqx"]', '[]', 8, 'UTC', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ?)`,
-    );
-    insert.run('quiet@example.org', 'daily', 'quietquietquietquiet01');
-    insert.run('almost@example.org', 'daily', 'almostalmostalmost0001');
-    insert.run('weekly@example.org', 'weekly', 'weeklyweeklyweekly0001');
-    const skip = app.database.sqlite.prepare(
-      "INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at) VALUES (?, ?, ?, '', '[]', '2026-11-01', ?, ?)",
-    );
-    const id = (e: string) => findByEmail(app.database, e)!.id;
+    const insert = (...args: string[]) =>
+      app.database.run(
+        `INSERT INTO subscribers (email, status, topics, keywords, exclude, hour, timezone, frequency, created_at, updated_at, confirmed_at, link_key)
+         VALUES (?, 'active', '[]', '["zzqx"]', '[]', 8, 'UTC', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ?)`,
+        args,
+      );
+    await insert('quiet@example.org', 'daily', 'quietquietquietquiet01');
+    await insert('almost@example.org', 'daily', 'almostalmostalmost0001');
+    await insert('weekly@example.org', 'weekly', 'weeklyweeklyweekly0001');
+    const skip = (...args: (string | number)[]) =>
+      app.database.run("INSERT INTO deliveries (subscriber_id, period_key, status, message_id, items, since, created_at, finished_at) VALUES (?, ?, ?, '', '[]', '2026-11-01', ?, ?)", args);
+    const ids = new Map<string, number>();
+    for (const e of ['quiet@example.org', 'almost@example.org', 'weekly@example.org']) ids.set(e, (await findByEmail(app.database, e))!.id);
+    const id = (e: string) => ids.get(e)!;
     const day = (n: number) => `2026-11-${String(n).padStart(2, '0')}`;
-    for (let d = 24; d <= 30; d++) skip.run(id('quiet@example.org'), day(d), 'skipped', `${day(d)}T08:00:00Z`, `${day(d)}T08:00:00Z`);
+    for (let d = 24; d <= 30; d++) await skip(id('quiet@example.org'), day(d), 'skipped', `${day(d)}T08:00:00Z`, `${day(d)}T08:00:00Z`);
     // Six silent days after a digest: not a whole week yet.
-    skip.run(id('almost@example.org'), day(24), 'sent', `${day(24)}T08:00:00Z`, `${day(24)}T08:00:00Z`);
-    for (let d = 25; d <= 30; d++) skip.run(id('almost@example.org'), day(d), 'skipped', `${day(d)}T08:00:00Z`, `${day(d)}T08:00:00Z`);
-    for (const w of [45, 46, 47, 48]) skip.run(id('weekly@example.org'), `2026-W${w}`, 'skipped', `2026-11-30T08:00:00Z`, `2026-11-30T08:00:00Z`);
+    await skip(id('almost@example.org'), day(24), 'sent', `${day(24)}T08:00:00Z`, `${day(24)}T08:00:00Z`);
+    for (let d = 25; d <= 30; d++) await skip(id('almost@example.org'), day(d), 'skipped', `${day(d)}T08:00:00Z`, `${day(d)}T08:00:00Z`);
+    for (const w of [45, 46, 47, 48]) await skip(id('weekly@example.org'), `2026-W${w}`, 'skipped', `2026-11-30T08:00:00Z`, `2026-11-30T08:00:00Z`);
 
     const now = new Date('2026-11-30T12:00:00Z');
-    expect(queueSilenceNotes(app.database, now)).toBe(2);
+    expect(await queueSilenceNotes(app.database, now)).toBe(2);
     await app.outbound.run();
     const notes = (await smtp.waitFor(before + 2)).slice(before);
     expect(notes.map((m) => m.envelopeTo[0]).sort()).toEqual(['quiet@example.org', 'weekly@example.org']);
@@ -99,8 +102,8 @@ describe('no silent failure', () => {
     expect(note.parsed.html).toContain('Widen my interests');
 
     // Once per stretch: the next day's check sends nothing more.
-    skip.run(id('quiet@example.org'), '2026-12-01', 'skipped', '2026-12-01T08:00:00Z', '2026-12-01T08:00:00Z');
-    expect(queueSilenceNotes(app.database, new Date('2026-12-01T12:00:00Z'))).toBe(0);
+    await skip(id('quiet@example.org'), '2026-12-01', 'skipped', '2026-12-01T08:00:00Z', '2026-12-01T08:00:00Z');
+    expect(await queueSilenceNotes(app.database, new Date('2026-12-01T12:00:00Z'))).toBe(0);
 
     // Turned off on the manage page (the box unticked), a new stretch stays quiet.
     const page = await (await fetch(manage.replace('https://paperboy.example', app.url))).text();
@@ -108,8 +111,8 @@ describe('no silent failure', () => {
     const save = await fetch(manage.replace('https://paperboy.example', app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=save&keywords=zzqx' });
     expect(save.status).toBe(200);
     expect(await save.text()).not.toMatch(/name="silenceNotes" value="on" checked/);
-    skip.run(id('quiet@example.org'), '2026-12-02', 'sent', '2026-12-02T08:00:00Z', '2026-12-02T08:00:00Z');
-    for (let d = 3; d <= 9; d++) skip.run(id('quiet@example.org'), `2026-12-0${d}`, 'skipped', '2026-12-09T08:00:00Z', '2026-12-09T08:00:00Z');
-    expect(queueSilenceNotes(app.database, new Date('2026-12-09T12:00:00Z'))).toBe(0);
+    await skip(id('quiet@example.org'), '2026-12-02', 'sent', '2026-12-02T08:00:00Z', '2026-12-02T08:00:00Z');
+    for (let d = 3; d <= 9; d++) await skip(id('quiet@example.org'), `2026-12-0${d}`, 'skipped', '2026-12-09T08:00:00Z', '2026-12-09T08:00:00Z');
+    expect(await queueSilenceNotes(app.database, new Date('2026-12-09T12:00:00Z'))).toBe(0);
   });
 });
