@@ -35,11 +35,11 @@ let pgCount = 0;
 export async function databaseEnv(dir: string, name = 'paperboy'): Promise<Record<string, string>> {
   if (!TEST_PG_URL) return { DATABASE_PATH: join(dir, `${name}.db`) };
   const { default: pg } = await import('pg');
-  const db = `pb_${process.pid}_${++pgCount}_${Math.random().toString(36).slice(2, 8)}`;
+  const db = `pb_${process.env.PAPERBOY_TEST_PG_RUN}_${process.pid}_${++pgCount}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${db} TEMPLATE ${PG_TEMPLATE}`);
+    await admin.query(`CREATE DATABASE ${db} TEMPLATE paperboy_template_${process.env.PAPERBOY_TEST_PG_RUN}`);
   } finally {
     await admin.end();
   }
@@ -47,7 +47,6 @@ export async function databaseEnv(dir: string, name = 'paperboy'): Promise<Recor
   url.pathname = `/${db}`;
   return { DATABASE_URL: url.toString() };
 }
-export const PG_TEMPLATE = 'paperboy_template';
 
 /** A migrated database (a SQLite temp file, or a fresh PostgreSQL database in the PostgreSQL pass). */
 export async function tempDatabase(): Promise<Database_ & { env: Record<string, string>; cleanup: () => Promise<void> }> {

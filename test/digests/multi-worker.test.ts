@@ -41,14 +41,14 @@ describe('three digest workers on one database', () => {
   /** `paperboy digest run` in its own process, against the test's database and relay. */
   function worker(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
     const env = { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SMTP_POOL_SIZE: '2', SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--now', NOW.toISOString(), '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--now', NOW.toISOString(), '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     return { child, exited: new Promise((r) => child.once('exit', (code) => r(code))), output: () => out };
   }
 
-  it('shares the work, and after one is killed every reader has exactly one Message-ID and no claim is left', async () => {
+  it('shares the work, and after one is killed every reader has exactly one Message-ID and no claim is left', { timeout: 120_000 }, async () => {
     const [a, b, c] = [worker(), worker(), worker()];
     await smtp.waitFor(10, 60_000);
     a.child.kill('SIGKILL');
