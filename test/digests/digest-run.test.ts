@@ -190,6 +190,36 @@ describe('digest runs against a real SMTP server', () => {
     expect(smtp.received).toHaveLength(130);
   });
 
+  it('shares the work when three `digest run` processes start at once: each reader one digest, no claim left behind', async () => {
+    const readers = emails(160); // four claim chunks
+    await seedSubscribers(app, readers);
+    const env = { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
+    const runs = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<{ code: number | null; out: string }>((resolve) => {
+            const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--json', '--now', DAY1.toISOString()], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+            let out = '';
+            child.stdout.on('data', (c) => (out += c));
+            child.once('close', (code) => resolve({ code, out }));
+          }),
+      ),
+    );
+    const summaries = runs.map((r) => {
+      expect(r.code, r.out).toBe(0);
+      return JSON.parse(r.out) as { sent: number; busy: number; failed: number };
+    });
+    expect(summaries.reduce((n, s) => n + s.sent, 0)).toBe(160);
+    // Shared, not one process doing it all while the others lose every claim.
+    expect(summaries.filter((s) => s.sent > 0).length).toBeGreaterThanOrEqual(2);
+    expect(summaries.reduce((n, s) => n + s.failed, 0)).toBe(0);
+    await smtp.waitFor(160);
+    for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
+    expect(smtp.received).toHaveLength(160);
+    expect(await inState(app, 'sent')).toBe(160);
+    expect(await inState(app, 'sending')).toBe(0);
+  }, 120_000);
+
   it('survives SIGKILL mid-run: the rerun completes and every reader has exactly one digest', async () => {
     await smtp.close();
     smtp = await startSmtp({ delayMs: 60 });
