@@ -51,7 +51,8 @@ describe('ingest from the Hugging Face and arXiv APIs', () => {
     ]);
     expect(hits[0]!.path).toBe('/api/daily_papers?date=2025-12-29');
     expect(hits[1]!.path).toContain('search_query=cat%3Acs.LG');
-    expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(290);
+    // Spacing is measured where the requests arrive: on a loaded machine the first one can take tens of ms longer to get here.
+    expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(250);
     expect(await countPapers(db)).toBe(4);
     expect((await getPaper(db, '2512.20001'))?.upvotes).toBe(54);
   });
