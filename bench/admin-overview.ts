@@ -3,6 +3,7 @@
 // that keep the rollups in production; then GET /admin through the real app
 // with a signed-in session, sequentially. Run by bench/run.ts in a child
 // process (so its memory is its own), or alone: npx tsx bench/admin-overview.ts
+// [--database postgres://…] (PostgreSQL: a throwaway database on that server).
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,13 @@ import { pino } from 'pino';
 import { loadOverview } from '../src/admin/overview-queries.js';
 import { loadConfig } from '../src/config.js';
 import { appFor, createServices } from '../src/main.js';
+import { fillPostgres, scratchDatabase } from './admin-overview-pg.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
 const SUBSCRIBERS = flag('subscribers', 100_000);
 const LEDGER = flag('ledger', 1_000_000);
+const PG_URL = args.includes('--database') ? args[args.indexOf('--database') + 1] : undefined;
 const NOW = new Date('2026-11-30T12:00:00Z');
 const DAY = 86_400_000;
 const TOKEN = 'bench-admin-token-0123456789';
@@ -39,13 +42,16 @@ const round = (n: number) => Math.round(n * 10) / 10;
 
 async function main(): Promise<AdminOverviewResult> {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-admin-bench-'));
-  const config = loadConfig({ DATABASE_PATH: join(dir, 'bench.db'), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'bench-secret-bench-secret-bench-secret', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', SCHEDULER: 'false' });
+  const scratch = PG_URL ? await scratchDatabase(PG_URL) : null;
+  const where = scratch ? { DATABASE_URL: scratch.url } : { DATABASE_PATH: join(dir, 'bench.db') };
+  const config = loadConfig({ ...where, OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'bench-secret-bench-secret-bench-secret', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', SCHEDULER: 'false' });
   const s = await createServices(config, pino({ level: 'silent' }));
   try {
     const t0 = performance.now();
-    fill(s.database.sqlite!);
+    if (s.database.sqlite) fill(s.database.sqlite);
+    else await fillPostgres(s.database, SUBSCRIBERS, LEDGER, NOW);
     const fillSeconds = round((performance.now() - t0) / 1000);
-    log(`admin overview: filled ${SUBSCRIBERS} subscribers and ${LEDGER} ledger rows in ${fillSeconds} s (triggers on)`);
+    log(`admin overview (${s.database.dialect}): filled ${SUBSCRIBERS} subscribers and ${LEDGER} ledger rows in ${fillSeconds} s (triggers on)`);
 
     const queryTimes: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -54,7 +60,7 @@ async function main(): Promise<AdminOverviewResult> {
       queryTimes.push(performance.now() - t);
     }
     const scan = performance.now();
-    s.database.sqlite!.prepare("SELECT substr(finished_at, 1, 10) AS day, status, count(*) FROM deliveries WHERE finished_at >= ? GROUP BY 1, 2").all(new Date(NOW.getTime() - 30 * DAY).toISOString());
+    await s.database.all('SELECT substr(finished_at, 1, 10) AS day, status, count(*) FROM deliveries WHERE finished_at >= ? GROUP BY 1, 2', [new Date(NOW.getTime() - 30 * DAY).toISOString()]);
     const fullScanMs = round(performance.now() - scan);
 
     const server = appFor(s).listen(0, '127.0.0.1');
@@ -87,7 +93,8 @@ async function main(): Promise<AdminOverviewResult> {
       server.close();
     }
   } finally {
-    s.close();
+    await s.close();
+    await scratch?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
