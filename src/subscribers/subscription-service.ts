@@ -9,6 +9,7 @@ import {
   findByEmail,
   findByLinkKey,
   insertSubscriber,
+  limitLockWait,
   lockAddress,
   logConsent,
   updateSubscriber,
@@ -16,7 +17,7 @@ import {
   type Subscriber,
 } from './subscriber-repo.js';
 import { Preferences } from './subscription-input.js';
-import { forgetQueued, queuedUnsubscribes, queueUnsubscribe, stillQueued, withQueuedUnsubscribes } from './unsubscribe-queue.js';
+import { forgetQueued, queuedUnsubscribes, queueUnsubscribe, stillQueued, useLocalUnsubscribeQueue, withQueuedUnsubscribes } from './unsubscribe-queue.js';
 
 /** At most this many confirmation / manage emails per address per 24 h. */
 export const MAIL_CAP_PER_DAY = 3;
@@ -28,6 +29,12 @@ export interface SubscriptionDeps {
   log: Logger;
   /** Wakes the outbound mail worker (never awaited by the request). */
   kickOutbound: () => void;
+  /**
+   * On PostgreSQL: this node's local unsubscribe queue file (`<DATABASE_PATH>.unsubscribe-queue`).
+   * Without it a PostgreSQL node has no queue and an unsubscribe that cannot get its row's lock fails.
+   * SQLite always queues beside the database file.
+   */
+  unsubscribeQueuePath?: string;
 }
 
 /** How long a reader's unsubscribe waits for the write lock before it is queued instead. */
@@ -74,8 +81,22 @@ export type RequestedInterests = Pick<Preferences, 'topics' | 'keywords' | 'excl
 export type ConfirmationRequest = 'mailed' | 'capped' | 'suppressed';
 
 /** Subscribe, confirm, change preferences, pause, unsubscribe. */
-export function createSubscriptionService({ database, links, log, kickOutbound }: SubscriptionDeps) {
+export function createSubscriptionService({ database, links, log, kickOutbound, unsubscribeQueuePath }: SubscriptionDeps) {
   const tx = <T>(fn: (t: Sql) => Promise<T>) => database.tx(fn);
+  if (!database.sqlite && unsubscribeQueuePath) useLocalUnsubscribeQueue(database, unsubscribeQueuePath);
+
+  /**
+   * A transaction that gives up as busy when it waits more than `ms` for a lock:
+   * SQLite's busy timeout around BEGIN IMMEDIATE (another process's write lock),
+   * PostgreSQL's lock_timeout (another transaction's lock on the same rows).
+   */
+  const busyLimitedTx = <T>(ms: number, fn: (t: Sql) => Promise<T>) =>
+    withBusyTimeout(database.sqlite, ms, () =>
+      tx(async (t) => {
+        await limitLockWait(t, ms);
+        return fn(t);
+      }),
+    );
 
   /**
    * Queues a confirmation or manage mail unless the address had its share today.
@@ -130,13 +151,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
   async function drainQueue(waitMs = UNSUBSCRIBE_BUSY_WAIT_MS): Promise<number> {
     const queued = queuedUnsubscribes(database);
     for (const e of queued) {
-      await withBusyTimeout(database.sqlite, waitMs, () =>
-        tx(async (t) => {
-          const s = await findByLinkKey(t, e.linkKey);
-          // A deleted reader, or one who confirmed a new subscription after clicking: nothing to do.
-          if (s && stillQueued(s, e)) await unsubscribeSubscriber(t, s, e, new Date(e.at));
-        }),
-      );
+      await busyLimitedTx(waitMs, async (t) => {
+        const s = await findByLinkKey(t, e.linkKey);
+        // A deleted reader, or one who confirmed a new subscription after clicking: nothing to do.
+        if (s && stillQueued(s, e)) await unsubscribeSubscriber(t, s, e, new Date(e.at));
+      });
       forgetQueued(database, [e]);
     }
     if (queued.length) log.info({ applied: queued.length }, 'queued unsubscribes applied');
@@ -282,12 +301,10 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
      */
     async unsubscribe(token: string, ctx: ConsentContext, now: Date): Promise<Subscriber> {
       try {
-        return await withBusyTimeout(database.sqlite, UNSUBSCRIBE_BUSY_WAIT_MS, () =>
-          tx(async (t) => unsubscribeSubscriber(t, (await links.resolve(t, token, 'unsubscribe', now)).subscriber, ctx, now)),
-        );
+        return await busyLimitedTx(UNSUBSCRIBE_BUSY_WAIT_MS, async (t) => unsubscribeSubscriber(t, (await links.resolve(t, token, 'unsubscribe', now)).subscriber, ctx, now));
       } catch (err) {
         if (!isDatabaseBusy(err)) throw err;
-        // Reading still works under another connection's write lock (WAL).
+        // Reading still works under another connection's write lock (WAL; MVCC on PostgreSQL).
         const { subscriber } = await links.resolve(database, token, 'unsubscribe', now);
         if (subscriber.status === 'unsubscribed') return subscriber;
         const entry = { linkKey: subscriber.linkKey, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, at: now.toISOString() };

@@ -33,14 +33,27 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS queued_unsubscribes (
   PRIMARY KEY (link_key, at)
 )`;
 
+type QueueOwner = Pick<Database_, 'sqlite'>;
+/** Queue files of PostgreSQL connections (set by the subscription service from DATABASE_PATH). */
+const localQueues = new WeakMap<object, string>();
+
 /**
- * The queue file beside a SQLite database file; null for an in-memory database
- * (nothing durable to queue into) and on PostgreSQL, which has no database-wide
- * write lock: an unsubscribe there waits only for its own row's lock.
+ * On PostgreSQL the queue stays a local SQLite file per node: names the file
+ * (`<DATABASE_PATH>.unsubscribe-queue`) for this connection.
  */
-export function unsubscribeQueuePath(database: Pick<Database_, 'sqlite'>): string | null {
+export function useLocalUnsubscribeQueue(database: QueueOwner, path: string): void {
+  localQueues.set(database, path);
+}
+
+/**
+ * The queue file beside a SQLite database file, or the local file named for a
+ * PostgreSQL connection; null for an in-memory database or a PostgreSQL one
+ * without a local file (nothing durable to queue into).
+ */
+export function unsubscribeQueuePath(database: QueueOwner): string | null {
   const { sqlite } = database;
-  return !sqlite || sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
+  if (!sqlite) return localQueues.get(database) ?? null;
+  return sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
 }
 
 function open(path: string, create: boolean): Database.Database | null {
@@ -51,7 +64,7 @@ function open(path: string, create: boolean): Database.Database | null {
   return q;
 }
 
-function withQueue<T>(database: Pick<Database_, 'sqlite'>, create: boolean, empty: T, fn: (q: Database.Database) => T): T {
+function withQueue<T>(database: QueueOwner, create: boolean, empty: T, fn: (q: Database.Database) => T): T {
   const path = unsubscribeQueuePath(database);
   const q = path ? open(path, create) : null;
   if (!q) return empty;
@@ -63,7 +76,7 @@ function withQueue<T>(database: Pick<Database_, 'sqlite'>, create: boolean, empt
 }
 
 /** Durably records an unsubscribe the database could not take now; false when there is no file to queue into. */
-export function queueUnsubscribe(database: Pick<Database_, 'sqlite'>, entry: QueuedUnsubscribe): boolean {
+export function queueUnsubscribe(database: QueueOwner, entry: QueuedUnsubscribe): boolean {
   return withQueue(database, true, false, (q) => {
     q.prepare('INSERT OR IGNORE INTO queued_unsubscribes (link_key, method, ip, user_agent, at) VALUES (?, ?, ?, ?, ?)').run(
       entry.linkKey,
@@ -77,14 +90,14 @@ export function queueUnsubscribe(database: Pick<Database_, 'sqlite'>, entry: Que
 }
 
 /** Every queued unsubscribe, oldest first (none when the queue file does not exist). */
-export function queuedUnsubscribes(database: Pick<Database_, 'sqlite'>): QueuedUnsubscribe[] {
+export function queuedUnsubscribes(database: QueueOwner): QueuedUnsubscribe[] {
   return withQueue(database, false, [], (q) =>
     q.prepare('SELECT link_key AS linkKey, method, ip, user_agent AS userAgent, at FROM queued_unsubscribes ORDER BY at').all() as QueuedUnsubscribe[],
   );
 }
 
 /** Removes queued unsubscribes once they are applied. */
-export function forgetQueued(database: Pick<Database_, 'sqlite'>, entries: QueuedUnsubscribe[]): void {
+export function forgetQueued(database: QueueOwner, entries: QueuedUnsubscribe[]): void {
   withQueue(database, false, undefined, (q) => {
     const del = q.prepare('DELETE FROM queued_unsubscribes WHERE link_key = ? AND at = ?');
     q.transaction(() => entries.forEach((e) => del.run(e.linkKey, e.at)))();
@@ -97,7 +110,7 @@ export function stillQueued(s: Pick<Subscriber, 'confirmedAt'>, entry: Pick<Queu
 }
 
 /** Rows as they will be once the queue is drained: readers with a standing queued unsubscribe show as unsubscribed. */
-export function withQueuedUnsubscribes(database: Pick<Database_, 'sqlite'>, rows: Subscriber[]): Subscriber[] {
+export function withQueuedUnsubscribes(database: QueueOwner, rows: Subscriber[]): Subscriber[] {
   if (!rows.length) return rows;
   const queued = queuedUnsubscribes(database);
   if (!queued.length) return rows;
