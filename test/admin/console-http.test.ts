@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPaperboy } from '../helpers.js';
+import { appFor, createServices } from '../../src/main.js';
+import { listen, silentLog, startPaperboy } from '../helpers.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -102,5 +103,28 @@ describe('the admin console over HTTP', () => {
     const removed = await fetch(`${app.url}/admin/subscribers/${id}/remove`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${csrf}&confirm=yes` });
     expect(removed.status).toBe(303);
     expect(await app.database.get("SELECT 1 FROM subscribers WHERE email = 'grace@example.org'")).toBeUndefined();
+  });
+
+  it('when two web nodes share the database, then a lock-out and a session made on one hold on the other', async () => {
+    // A second node: its own services, connections and HTTP server on the same database.
+    const other = await createServices(app.config, silentLog);
+    const node2 = await listen(appFor(other));
+    try {
+      const from = { 'x-forwarded-for': '203.0.113.77' };
+      const attempt = (url: string, token: string) =>
+        fetch(`${url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...from }, body: `token=${encodeURIComponent(token)}` });
+      for (let i = 0; i < 5; i++) expect((await attempt(i % 2 ? app.url : node2.url, 'wrong-token-guess-111')).status).toBe(401);
+      expect((await attempt(node2.url, TOKEN)).status).toBe(429);
+      expect((await attempt(app.url, TOKEN)).status).toBe(429);
+
+      const { cookie, csrf } = await signIn(app.url);
+      expect((await fetch(`${node2.url}/admin`, { redirect: 'manual', headers: { cookie } })).status).toBe(200);
+      const out = await fetch(`${node2.url}/admin/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${csrf}` });
+      expect(out.status).toBe(303);
+      expect((await fetch(`${app.url}/admin`, { redirect: 'manual', headers: { cookie } })).status).toBe(303);
+    } finally {
+      await node2.close();
+      await other.close();
+    }
   });
 });
