@@ -109,4 +109,18 @@ describe('/metrics and /readyz', () => {
       await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [last.version, last.name, last.applied_at]);
     }
   });
+
+  it('when the database does not answer, then /readyz answers 503 (either engine)', async () => {
+    const other = await startPaperboy({ RATE_LIMITS: 'false' });
+    try {
+      expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
+      await other.database.close();
+      const res = await fetch(`${other.url}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ok: false, error: 'database not answering' });
+    } finally {
+      // Closing an already closed PostgreSQL pool rejects; that is this test's doing.
+      await other.stop().catch(() => undefined);
+    }
+  });
 });
