@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sourceHealth, topicPopularity } from '../../src/admin/admin-queries.js';
+import { searchSubscribers, sourceHealth, suppressionList, topicPopularity } from '../../src/admin/admin-queries.js';
 import { loadOverview, recentRuns } from '../../src/admin/overview-queries.js';
 import { tempDatabase } from '../helpers.js';
 
@@ -34,7 +34,7 @@ async function outbound(db: Db, recipient: string): Promise<number> {
   return row!.id;
 }
 
-describe('rollup triggers', () => {
+describe('rollup triggers and the console queries over them', () => {
   let db: Db;
   beforeEach(async () => {
     db = await tempDatabase();
@@ -133,5 +133,22 @@ describe('rollup triggers', () => {
     // and PostgreSQL's single INSERT must neither fail nor count differently.
     await subscriber(db, 'twice@example.org', 'active', ['rl', 'rl'], '2026-11-01T09:00:00.000Z');
     expect(await db.get("SELECT n FROM topic_counts WHERE topic = 'rl'")).toEqual({ n: 2 });
+  });
+
+  it("the console's subscriber search filters by address (any case, wildcards literal), status and topic on either engine", async () => {
+    const ada = await subscriber(db, 'Ada.Lovelace@Example.org', 'active', ['agents', 'interpretability'], '2026-11-01T09:00:00.000Z');
+    const bob = await subscriber(db, 'bob_100%@example.org', 'pending', ['agents'], '2026-11-02T09:00:00.000Z');
+    await subscriber(db, 'bobby@example.org', 'bounced', ['interpretability'], '2026-11-03T09:00:00.000Z');
+    const ids = async (q: Parameters<typeof searchSubscribers>[1]) => (await searchSubscribers(db, q)).rows.map((r) => r.id);
+    expect(await ids({ q: 'ada.lovelace@EXAMPLE' })).toEqual([ada]);
+    expect(await ids({ q: 'LOVELACE' })).toEqual([ada]);
+    expect(await ids({ q: 'bob_100%' })).toEqual([bob]);
+    expect(await ids({ q: 'b_b' })).toEqual([]);
+    expect(await ids({ topic: 'agents' })).toEqual([bob, ada]);
+    expect(await ids({ topic: 'agents', status: 'active' })).toEqual([ada]);
+    const { rows } = await searchSubscribers(db, { topic: 'interpretability' });
+    expect(rows[0]).toMatchObject({ email: 'bobby@example.org', status: 'bounced', topics: ['interpretability'], createdAt: '2026-11-03T09:00:00.000Z' });
+    // A reader the relay refused is on the suppression list even without a provider suppression row.
+    expect((await suppressionList(db)).map((r) => [r.email, r.reason, r.source])).toEqual([['bobby@example.org', 'hard_bounce', 'smtp']]);
   });
 });
