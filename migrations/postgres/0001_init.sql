@@ -240,7 +240,13 @@ CREATE TABLE paper_feedback (
 );
 
 -- ------------------------------------------------------------ triggers
--- The same rollups and webhook events as the SQLite triggers.
+-- The same rollups and webhook events as the SQLite triggers. Inserts into
+-- subscribers, deliveries and papers are counted once per statement (transition
+-- tables): a rollup row updated thousands of times inside one transaction
+-- grows a chain of row versions that every later update walks (20,000 bumps of
+-- one row took 4 s, 5,000 took 0.3 s), and the ledger claims readers in
+-- chunks of thousands per INSERT. Updates and deletes stay per row (`UPDATE
+-- OF status` fires only when the column is named; the app changes them one by one).
 
 CREATE FUNCTION bump_daily(d TEXT, m TEXT, by INTEGER) RETURNS void LANGUAGE sql AS $$
   INSERT INTO daily_counts (day, metric, n) VALUES (d, m, by)
@@ -286,19 +292,35 @@ BEGIN
 END $$;
 CREATE TRIGGER ops_consent_insert AFTER INSERT ON consent_events FOR EACH ROW EXECUTE FUNCTION ops_consent();
 
-CREATE FUNCTION ops_paper() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows are grouped and taken in key order, so concurrent statements lock rollup rows in one order.
+CREATE FUNCTION ops_papers_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bump_daily(substr(NEW.first_seen_at, 1, 10), 'papers:' || NEW.source, 1);
+  INSERT INTO daily_counts (day, metric, n)
+    SELECT substr(first_seen_at, 1, 10), 'papers:' || source, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (day, metric) DO UPDATE SET n = daily_counts.n + EXCLUDED.n;
   RETURN NULL;
 END $$;
-CREATE TRIGGER ops_papers_insert AFTER INSERT ON papers FOR EACH ROW EXECUTE FUNCTION ops_paper();
+CREATE TRIGGER ops_papers_insert AFTER INSERT ON papers REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ops_papers_added();
+
+CREATE FUNCTION ops_subscribers_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO status_daily (day, status, delta)
+    SELECT substr(created_at, 1, 10), status, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (day, status) DO UPDATE SET delta = status_daily.delta + EXCLUDED.delta;
+  -- Each mention counts, as add_topics does.
+  INSERT INTO topic_counts (topic, n)
+    SELECT t.value, count(*) FROM new_rows r, jsonb_array_elements_text(r.topics::jsonb) AS t(value)
+    WHERE r.status = 'active' GROUP BY 1 ORDER BY 1
+    ON CONFLICT (topic) DO UPDATE SET n = topic_counts.n + EXCLUDED.n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ops_subscribers_insert AFTER INSERT ON subscribers REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ops_subscribers_added();
 
 CREATE FUNCTION ops_subscriber() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    PERFORM bump_status(substr(NEW.created_at, 1, 10), NEW.status, 1);
-    IF NEW.status = 'active' THEN PERFORM add_topics(NEW.topics); END IF;
-  ELSIF TG_OP = 'UPDATE' THEN
+  IF TG_OP = 'UPDATE' THEN
     IF OLD.status <> NEW.status THEN
       PERFORM bump_status(substr(NEW.updated_at, 1, 10), OLD.status, -1);
       PERFORM bump_status(substr(NEW.updated_at, 1, 10), NEW.status, 1);
@@ -313,19 +335,29 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER ops_subscriber_change AFTER INSERT OR UPDATE OF status, topics OR DELETE ON subscribers
+CREATE TRIGGER ops_subscriber_change AFTER UPDATE OF status, topics OR DELETE ON subscribers
   FOR EACH ROW EXECUTE FUNCTION ops_subscriber();
+
+CREATE FUNCTION ops_deliveries_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO digest_runs (run_at, claimed, skipped, updated_at)
+    SELECT created_at, count(*) FILTER (WHERE status = 'sending'), count(*) FILTER (WHERE status = 'skipped'), created_at
+    FROM new_rows GROUP BY created_at ORDER BY created_at
+    ON CONFLICT (run_at) DO UPDATE SET claimed = digest_runs.claimed + EXCLUDED.claimed,
+      skipped = digest_runs.skipped + EXCLUDED.skipped, updated_at = EXCLUDED.updated_at;
+  INSERT INTO daily_counts (day, metric, n)
+    SELECT substr(coalesce(finished_at, created_at), 1, 10), 'digest:' || status, count(*) FROM new_rows
+    WHERE status <> 'sending' GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (day, metric) DO UPDATE SET n = daily_counts.n + EXCLUDED.n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ops_deliveries_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ops_deliveries_added();
 
 CREATE FUNCTION ops_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE day TEXT := substr(coalesce(NEW.finished_at, NEW.created_at), 1, 10);
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO digest_runs (run_at, claimed, skipped, updated_at)
-      VALUES (NEW.created_at, (NEW.status = 'sending')::int, (NEW.status = 'skipped')::int, NEW.created_at)
-      ON CONFLICT (run_at) DO UPDATE SET claimed = digest_runs.claimed + (NEW.status = 'sending')::int,
-        skipped = digest_runs.skipped + (NEW.status = 'skipped')::int, updated_at = EXCLUDED.updated_at;
-    IF NEW.status <> 'sending' THEN PERFORM bump_daily(day, 'digest:' || NEW.status, 1); END IF;
-  ELSIF OLD.status = 'sending' AND NEW.status IN ('sent', 'failed') THEN
+  IF OLD.status = 'sending' AND NEW.status IN ('sent', 'failed') THEN
     UPDATE digest_runs SET sent = sent + (NEW.status = 'sent')::int, failed = failed + (NEW.status = 'failed')::int,
       updated_at = coalesce(NEW.finished_at, updated_at) WHERE run_at = OLD.created_at;
     PERFORM bump_daily(day, 'digest:' || NEW.status, 1);
@@ -340,7 +372,7 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER ops_delivery_change AFTER INSERT OR UPDATE OF status ON deliveries FOR EACH ROW EXECUTE FUNCTION ops_delivery();
+CREATE TRIGGER ops_delivery_change AFTER UPDATE OF status ON deliveries FOR EACH ROW EXECUTE FUNCTION ops_delivery();
 
 CREATE FUNCTION ops_outbound() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

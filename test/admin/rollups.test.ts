@@ -135,6 +135,41 @@ describe('rollup triggers and the console queries over them', () => {
     expect(await db.get("SELECT n FROM topic_counts WHERE topic = 'rl'")).toEqual({ n: 2 });
   });
 
+  it('count rows inserted many to a statement exactly as rows inserted one by one', async () => {
+    // PostgreSQL counts inserts per statement (the ledger claims readers in chunks); SQLite per row.
+    await db.run(
+      `INSERT INTO subscribers (email, status, topics, created_at, updated_at) VALUES
+         ('m1@example.org', 'active', '["a","b"]', '2026-11-01T01:00:00.000Z', '2026-11-01T01:00:00.000Z'),
+         ('m2@example.org', 'active', '["a"]', '2026-11-01T02:00:00.000Z', '2026-11-01T02:00:00.000Z'),
+         ('m3@example.org', 'pending', '["a"]', '2026-11-02T02:00:00.000Z', '2026-11-02T02:00:00.000Z')`,
+    );
+    const ids = (await db.all<{ id: number }>('SELECT id FROM subscribers ORDER BY id')).map((r) => r.id);
+    const run = '2026-11-10T08:00:00.000Z';
+    await db.run(
+      `INSERT INTO deliveries (subscriber_id, period_key, status, message_id, since, created_at, finished_at) VALUES
+         (?, 'p', 'sending', 'm', 'x', ?, NULL), (?, 'p', 'sending', 'm', 'x', ?, NULL), (?, 'p', 'skipped', '', 'x', ?, ?), (?, 'q', 'sent', 'm', 'x', ?, '2026-11-11T00:00:00.000Z')`,
+      [ids[0], run, ids[1], run, ids[2], run, run, ids[0], run],
+    );
+    await db.run(
+      `INSERT INTO papers (id, title_key, title, source, first_seen_at, updated_at) VALUES
+         ('2611.00002', 'a', 'A', 'hf', '2026-11-15T00:00:00.000Z', '2026-11-15T00:00:00.000Z'),
+         ('2611.00003', 'b', 'B', 'hf', '2026-11-15T01:00:00.000Z', '2026-11-15T01:00:00.000Z')`,
+    );
+    expect(await db.all('SELECT day, status, delta FROM status_daily ORDER BY day, status')).toEqual([
+      { day: '2026-11-01', status: 'active', delta: 2 },
+      { day: '2026-11-02', status: 'pending', delta: 1 },
+    ]);
+    expect(await db.all('SELECT topic, n FROM topic_counts ORDER BY topic')).toEqual([{ topic: 'a', n: 2 }, { topic: 'b', n: 1 }]);
+    expect(await db.all('SELECT run_at, claimed, sent, skipped, failed, updated_at FROM digest_runs')).toEqual([
+      { run_at: run, claimed: 2, sent: 0, skipped: 1, failed: 0, updated_at: run },
+    ]);
+    expect(await db.all('SELECT day, metric, n FROM daily_counts ORDER BY day, metric')).toEqual([
+      { day: '2026-11-10', metric: 'digest:skipped', n: 1 },
+      { day: '2026-11-11', metric: 'digest:sent', n: 1 },
+      { day: '2026-11-15', metric: 'papers:hf', n: 2 },
+    ]);
+  });
+
   it("the console's subscriber search filters by address (any case, wildcards literal), status and topic on either engine", async () => {
     const ada = await subscriber(db, 'Ada.Lovelace@Example.org', 'active', ['agents', 'interpretability'], '2026-11-01T09:00:00.000Z');
     const bob = await subscriber(db, 'bob_100%@example.org', 'pending', ['agents'], '2026-11-02T09:00:00.000Z');
