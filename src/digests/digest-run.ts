@@ -177,7 +177,8 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
       }
     }
     const readerIds = readers.map((s) => s.id);
-    const [told, lastSent, sentOf] = [await signals.load(readers), await ledger.lastSentMany(readerIds), await ledger.sentPapersMany(readerIds)];
+    // Three independent reads: side by side on PostgreSQL's pool (SQLite answers each at once anyway).
+    const [told, lastSent, sentOf] = await Promise.all([signals.load(readers), ledger.lastSentMany(readerIds), ledger.sentPapersMany(readerIds)]);
     for (const s of readers) {
       try {
         const key = periodKey(s, now);
