@@ -157,16 +157,6 @@ export async function lockAddress(t: Sql, email: string): Promise<boolean> {
   return true;
 }
 
-/**
- * Limits how long the rest of transaction `t` waits for another transaction's
- * lock: past `ms` a statement fails as busy (isDatabaseBusy). PostgreSQL only
- * (lock_timeout); SQLite's equivalent is the connection's busy timeout, set
- * around BEGIN by the caller.
- */
-export async function limitLockWait(t: Sql, ms: number): Promise<void> {
-  if (t.dialect === 'postgres') await t.run(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(ms))}`);
-}
-
 /** Every subscriber, oldest first, optionally of some statuses. */
 export async function listSubscribers(sql: Sql, statuses?: SubscriberStatus[]): Promise<Subscriber[]> {
   const where = statuses ? `WHERE status IN (${statuses.map(() => '?').join(', ') || 'NULL'})` : '';

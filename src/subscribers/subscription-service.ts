@@ -2,6 +2,7 @@ import type { Database_ } from '../db/client.js';
 import type { Sql } from '../db/sql.js';
 import { AppError, isDatabaseBusy } from '../errors.js';
 import { maskEmail, type Logger } from '../logger.js';
+import { lockWaitLimitedTx } from './lock-wait.js';
 import type { Links } from './links.js';
 import {
   countMailSince,
@@ -9,7 +10,6 @@ import {
   findByEmail,
   findByLinkKey,
   insertSubscriber,
-  limitLockWait,
   lockAddress,
   logConsent,
   updateSubscriber,
@@ -42,38 +42,6 @@ export const UNSUBSCRIBE_BUSY_WAIT_MS = 1000;
 const DRAIN_RETRY_MS = 5000;
 const DRAIN_BUSY_WAIT_MS = 50;
 
-const lowered = new WeakMap<NonNullable<Database_['sqlite']>, { before: number; users: number }>();
-
-/**
- * Runs `fn` with the SQLite connection's busy timeout lowered to at most `ms`
- * (the wait for another process's write lock). The timeout is the
- * connection's, and `fn` is asynchronous now: overlapping calls share one
- * lowering, and the last to finish puts the old value back. While it is lowered
- * the only other statements that run on this connection are those of an
- * in-process transaction already open (the executor queues everything else behind
- * transactions), which hold the write lock and so never wait on it. PostgreSQL (no
- * `sqlite` handle) has no such pragma and waits on its own row locks.
- */
-async function withBusyTimeout<T>(sqlite: Database_['sqlite'], ms: number, fn: () => Promise<T>): Promise<T> {
-  if (!sqlite) return fn();
-  let entry = lowered.get(sqlite);
-  if (!entry) {
-    const before = sqlite.pragma('busy_timeout', { simple: true }) as number;
-    if (before <= ms) return fn();
-    lowered.set(sqlite, (entry = { before, users: 0 }));
-    sqlite.pragma(`busy_timeout = ${ms}`);
-  }
-  entry.users++;
-  try {
-    return await fn();
-  } finally {
-    if (--entry.users === 0) {
-      lowered.delete(sqlite);
-      sqlite.pragma(`busy_timeout = ${entry.before}`);
-    }
-  }
-}
-
 /** The interest fields of a signup's request (what "Apply the interests you asked for" sets). */
 export type RequestedInterests = Pick<Preferences, 'topics' | 'keywords' | 'exclude' | 'seeds' | 'authors'>;
 
@@ -85,18 +53,7 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
   const tx = <T>(fn: (t: Sql) => Promise<T>) => database.tx(fn);
   if (!database.sqlite && unsubscribeQueuePath) useLocalUnsubscribeQueue(database, unsubscribeQueuePath);
 
-  /**
-   * A transaction that gives up as busy when it waits more than `ms` for a lock:
-   * SQLite's busy timeout around BEGIN IMMEDIATE (another process's write lock),
-   * PostgreSQL's lock_timeout (another transaction's lock on the same rows).
-   */
-  const busyLimitedTx = <T>(ms: number, fn: (t: Sql) => Promise<T>) =>
-    withBusyTimeout(database.sqlite, ms, () =>
-      tx(async (t) => {
-        await limitLockWait(t, ms);
-        return fn(t);
-      }),
-    );
+  const busyLimitedTx = <T>(ms: number, fn: (t: Sql) => Promise<T>) => lockWaitLimitedTx(database, ms, fn);
 
   /**
    * Queues a confirmation or manage mail unless the address had its share today.
