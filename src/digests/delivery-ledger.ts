@@ -148,10 +148,7 @@ export function createLedger(database: Sql) {
   }
 
   return {
-    /** Whether a digest for this period was already sent, skipped, failed or is in flight. */
-    periodExists: async (subscriberId: number, periodKey: string) => (await database.get(q.exists, [subscriberId, periodKey])) !== undefined,
-
-    /** Which of these (subscriber, period) pairs already have a ledger row, as `${subscriberId}:${periodKey}`. */
+    /** Which of these (subscriber, period) pairs already have a ledger row (sent, skipped, failed or in flight), as `${subscriberId}:${periodKey}`. */
     async periodsTaken(pairs: { subscriberId: number; periodKey: string }[]): Promise<Set<string>> {
       const out = new Set<string>();
       if (!pg) {
