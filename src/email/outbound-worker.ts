@@ -65,6 +65,8 @@ export function createOutboundWorker(deps: OutboundDeps) {
   const { database, mailer, renderEmail, links, log } = deps;
   const clock = deps.now ?? (() => new Date());
   let running: Promise<number> | null = null;
+  // A kick during a run may come after the run's last look at the queue: it runs the queue once more.
+  let again = false;
 
   async function drain(): Promise<number> {
     const sent = await drainQueue();
@@ -131,9 +133,20 @@ export function createOutboundWorker(deps: OutboundDeps) {
   }
 
   return {
-    /** Sends everything due now; concurrent calls share one run. */
+    /** Sends everything due now; concurrent calls share one run, which looks at the queue again if called meanwhile. */
     run(): Promise<number> {
-      running ??= drain().finally(() => (running = null));
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        let sent = 0;
+        do {
+          again = false;
+          sent += await drain();
+        } while (again);
+        return sent;
+      })().finally(() => (running = null));
       return running;
     },
     /** Fire-and-forget run, for request handlers. */
