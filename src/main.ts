@@ -20,6 +20,7 @@ import { queueSilenceNotes } from './email/silence-notes.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
 import { opsMount } from './web/ops-mount.js';
+import { returnPathFor } from './bounces/verp.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -61,7 +62,7 @@ export async function createServices(config: Config, log = createLogger(config.l
   const secret = resolveSecret(config, database, log);
   syncWebhookEndpoints(database, config.webhooks.urls, config.webhooks.secret);
   const renderEmail = await compileEmailTemplates();
-  const mailer = createMailer(config);
+  const mailer = createMailer(config, returnPathFor(config.bounces.address, secret));
   const links = createLinks(secret, config.publicUrl);
   const outbound = createOutboundWorker({ database, mailer, renderEmail, links, log });
   const subscriptions = createSubscriptionService({ database, links, log, kickOutbound: () => outbound.kick() });
