@@ -3,7 +3,7 @@
 // word the corpus uses together ("classifier" / "classification"), compound
 // spellings ("pretraining" / "pre-training"), and acronyms with the long forms
 // papers define them by ("large language models (LLMs)").
-import { FUNCTION_WORDS, porterStem, stem, tokenize } from './term-match.js';
+import { porterStem, stem, STOPWORDS, tokenize } from './term-match.js';
 
 /** A paper's text as the vocabulary needs it. */
 export interface CorpusText {
@@ -25,7 +25,7 @@ export interface LongForm {
 }
 
 // Related terms need this much evidence: a pair seen in one or two papers is chance.
-const RELATED = { minPair: 3, minStrength: 0.3, max: 6, sample: 200 } as const;
+const RELATED = { minPair: 3, minStrength: 0.3, max: 6, sample: 200, shrink: 2 } as const;
 
 /** Corpus statistics over a set of papers (built once per run from the newest papers). */
 export function buildCorpusStats(texts: CorpusText[]) {
@@ -185,9 +185,10 @@ export function buildCorpusStats(texts: CorpusText[]) {
         for (const [id, sampled] of counts) {
           const both = sampled * scale;
           const theirs = postings[id]!.length;
-          if (both < RELATED.minPair || theirs > n / 4 || names[id] === s || FUNCTION_WORDS.has(names[id]!)) continue;
+          const name = names[id]!;
+          if (both < RELATED.minPair || theirs > n / 4 || name === s || STOPWORDS.has(name) || name.length < 3 || /^\d+$/.test(name)) continue;
           const pmi = Math.log((both * n) / (mine.length * theirs));
-          const strength = pmi / -Math.log(both / n);
+          const strength = (pmi / -Math.log(both / n)) * (both / (both + RELATED.shrink));
           if (strength >= RELATED.minStrength) out.push({ stem: names[id]!, strength });
         }
         out.sort((a, b) => b.strength - a.strength);
