@@ -19,6 +19,7 @@ import { fieldIssues } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { previewDigest } from './digests/digest-preview.js';
 import { registerBackupCommands } from './cli-backup.js';
+import { registerBounceCommands } from './bounces/bounces-cli.js';
 import { eraseByEmail, exportByEmail } from './privacy/reader-data.js';
 
 /** Bad usage or bad input: exit code 2. */
@@ -166,6 +167,7 @@ export function buildProgram(): Command {
   registerSubscriberCommands(program);
   registerDigestCommands(program);
   registerBackupCommands(program);
+  registerBounceCommands(program);
 
   program
     .command('stats')

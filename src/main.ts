@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
 import { opsMount } from './web/ops-mount.js';
 import { returnPathFor } from './bounces/verp.js';
+import { mailboxDeps, pollBounceMailbox } from './bounces/imap-poll.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -109,7 +110,9 @@ async function seedIfEmpty(s: Services): Promise<void> {
 export async function serve(config: Config): Promise<void> {
   assertCron(config.cron.ingest, 'INGEST_CRON');
   assertCron(config.cron.digest, 'DIGEST_CRON');
+  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
   const s = await createServices(config);
+  const mailbox = mailboxDeps(s);
   const app = appFor(s);
   const server: Server = await new Promise((resolve, reject) => {
     const srv = app.listen(config.port, config.host, () => resolve(srv)).on('error', reject);
@@ -125,6 +128,8 @@ export async function serve(config: Config): Promise<void> {
     { name: 'digests', cron: config.cron.digest, run: () => s.runDigests({ now: new Date() }) },
     // Daily: readers whose digests found nothing for a whole stretch get one note (issue 15).
     { name: 'silence-notes', cron: '23 7 * * *', run: async () => (queueSilenceNotes(s.database, new Date()) ? s.outbound.run() : 0) },
+    // With IMAP_URL: DSNs and feedback-loop complaints from the bounce mailbox (issue 16).
+    ...(mailbox ? [{ name: 'bounce-mailbox', cron: config.bounces.pollCron, run: () => pollBounceMailbox(mailbox) }] : []),
   ];
   const scheduler = config.cron.enabled ? startScheduler(jobs, s.log) : null;
 
