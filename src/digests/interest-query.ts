@@ -105,6 +105,16 @@ function splitCompound(word: string, stats: CorpusStats): string[] | null {
   return best?.parts ?? null;
 }
 
+// An acronym stands for its long form only where the corpus uses it so: "SINC" defined once, but
+// "sinc" is also how every "since" stems; "AD" for Alzheimer's disease, but also "ad hoc".
+const ACRONYM = { minShare: 0.2, fewPapers: 2 } as const;
+
+/** Whether the papers using an acronym mostly also write this long form (always, when only a couple use it). */
+function reliableAcronym(stats: CorpusStats, acronym: string, stems: string[]): boolean {
+  const n = stats.df(acronym);
+  return n <= ACRONYM.fewPapers || stats.dfAll([acronym, ...stems]) >= ACRONYM.minShare * n;
+}
+
 function alternatives(words: string[], stats: CorpusStats, typed: boolean): Alternative[] {
   const stems = words.map(stem);
   const text = words.join(words.length > 1 ? '-' : '');
@@ -117,7 +127,7 @@ function alternatives(words: string[], stats: CorpusStats, typed: boolean): Alte
     const joined = stem(words.join(''));
     if (stats.df(joined)) add({ stems: [joined], text: words.join(''), kind: 'variant', weight: QUERY_WEIGHTS.variant });
     const acronym = stats.acronymFor(stems);
-    if (acronym) add({ stems: [acronym], text: acronym.toUpperCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
+    if (acronym && reliableAcronym(stats, acronym, stems)) add({ stems: [acronym], text: acronym.toUpperCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
     return alts;
   }
   const [word] = words as [string];

@@ -1,8 +1,9 @@
 // The relevance engine's mechanisms on small, hand-made inputs (the labelled-set floor is in matching.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCandidateIndex } from '../../src/digests/candidate-index.js';
+import { corpusStats, createCandidateIndex } from '../../src/digests/candidate-index.js';
 import { buildCorpusStats } from '../../src/digests/corpus-stats.js';
 import { buildDigest } from '../../src/digests/digest-builder.js';
+import { buildQuery } from '../../src/digests/interest-query.js';
 import { admit, type Scored } from '../../src/digests/rank.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { tempDatabase } from '../helpers.js';
@@ -51,5 +52,19 @@ describe('a sentence is never left empty while papers carry half its words', () 
   it('on the sample corpus: "why don\'t huge overparameterized networks overfit" gets papers, "anyone doing AI music generation?" none', () => {
     expect(digest("why don't huge overparameterized networks overfit").length).toBeGreaterThan(0);
     expect(digest('anyone doing AI music generation?')).toEqual([]);
+  });
+});
+
+describe('acronyms stand for their long form only where the corpus uses them so', () => {
+  const acronyms = (text: string) => buildQuery(text, corpusStats(db))!.concepts.flatMap((c) => c.alts.filter((a) => a.kind === 'acronym').map((a) => a.stems.join(' ')));
+
+  it('when an acronym is defined once but its letters are a common word ("SINC" / "since", "AD" / "ad hoc"), then the long form does not search for it', () => {
+    expect(acronyms('self-supervised in-context learning')).not.toContain('sinc');
+    expect(acronyms("Alzheimer's disease")).not.toContain('ad');
+  });
+
+  it('when papers using the acronym mostly write its long form too ("LLM", "RL"), then it still does', () => {
+    expect(acronyms('large language models')).toContain('llm');
+    expect(acronyms('reinforcement learning')).toContain('rl');
   });
 });
