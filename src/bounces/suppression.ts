@@ -93,3 +93,18 @@ export function liftSuppression(database: Database_, target: { subscriberId?: nu
     })
     .immediate();
 }
+
+/**
+ * The suppression entry an address has without a subscriber row: what a
+ * deleted reader who bounced or complained leaves (only the hash is kept). A
+ * signup, `subscribers add` or an import checks it, so deleting one's data
+ * does not make a dead or complaining address mailable again.
+ */
+export function suppressionOf(database: Database_, email: string): { reason: string; source: string } | undefined {
+  return database.sqlite.prepare('SELECT reason, source FROM suppressions WHERE email_hash = ?').get(emailHash(email)) as { reason: string; source: string } | undefined;
+}
+
+/** Removes an address's suppression entry (an operator re-adds it on purpose); false when there was none. */
+export function forgetSuppression(database: Database_, email: string): boolean {
+  return database.sqlite.prepare('DELETE FROM suppressions WHERE email_hash = ?').run(emailHash(email)).changes > 0;
+}

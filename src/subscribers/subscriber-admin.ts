@@ -1,3 +1,4 @@
+import { emailHash, forgetSuppression, suppressionOf } from '../bounces/suppression.js';
 import type { Database_ } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { CsvSubscriber } from './subscriber-csv.js';
@@ -19,6 +20,8 @@ export function addSubscriber(database: Database_, email: string, prefs: Prefere
   return database.sqlite
     .transaction(() => {
       if (findByEmail(database, email)) throw new AppError('bad_request', `${email} is already a subscriber`);
+      const suppressed = suppressionOf(database, email);
+      if (suppressed) throw new AppError('bad_request', `${email} is on the suppression list (${suppressed.reason} from ${suppressed.source}, kept after its reader was deleted); lift it in the admin console (Suppressions, hash ${emailHash(email).slice(0, 12)}…) or import it with --override-suppression`);
       const s = insertSubscriber(database, email, confirmed ? 'active' : 'pending', prefs, at);
       logConsent(database, s.id, confirmed ? 'confirmed' : 'subscribe_requested', { method: 'cli' }, at);
       if (!confirmed) enqueueMail(database, 'confirm', s.id, email, at);
@@ -57,7 +60,9 @@ export function importSubscribers(database: Database_, rows: CsvSubscriber[], op
       for (const row of rows) {
         const fileSuppresses = row.status === 'unsubscribed' || row.status === 'bounced';
         const existing = findByEmail(database, row.email);
-        const override = Boolean(existing && isSuppressed(existing) && !fileSuppresses);
+        // A deleted reader's bounce or complaint (a hash on the suppression list) suppresses like a bounced row.
+        const deleted = !existing && !fileSuppresses && Boolean(suppressionOf(database, row.email));
+        const override = Boolean((deleted || (existing && isSuppressed(existing))) && !fileSuppresses);
         if (override && !overrideSuppression) {
           counts.suppressed++;
           continue;
@@ -70,7 +75,8 @@ export function importSubscribers(database: Database_, rows: CsvSubscriber[], op
         counts[existing ? 'updated' : 'added']++;
         if (override) {
           counts.overridden++;
-          logConsent(database, s.id, `suppression_overridden_${existing!.status}`, { method: `${method}-override-suppression` }, at);
+          if (deleted) forgetSuppression(database, row.email);
+          logConsent(database, s.id, `suppression_overridden_${existing?.status ?? 'deleted'}`, { method: `${method}-override-suppression` }, at);
         }
         logConsent(database, s.id, `imported_${status}`, { method }, at);
         if (status === 'pending' && (existing?.status !== 'pending' || override)) {

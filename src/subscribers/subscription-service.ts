@@ -1,4 +1,5 @@
 import type { Database_ } from '../db/client.js';
+import { suppressionOf } from '../bounces/suppression.js';
 import { AppError, isDatabaseBusy } from '../errors.js';
 import { maskEmail, type Logger } from '../logger.js';
 import type { Links } from './links.js';
@@ -139,6 +140,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound }
       const at = now.toISOString();
       const queued = tx(() => {
         const existing = findByEmail(database, email);
+        if (!existing && suppressionOf(database, email)) {
+          // A deleted reader's bounce or complaint (kept as a hash): no row, no mail, the same answer.
+          log.info({ to: maskEmail(email) }, 'signup for an address on the suppression list ignored');
+          return false;
+        }
         if (!existing) {
           const s = insertSubscriber(database, email, 'pending', prefs, at);
           logConsent(database, s.id, 'subscribe_requested', ctx, at);
