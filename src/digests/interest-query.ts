@@ -166,15 +166,24 @@ function asTyped(text: string, words: string): string {
   return at >= 0 ? text.slice(at, at + words.length) : words;
 }
 
+/** The reader's text with each word no paper uses, and one typing slip from a word papers use, read as that word ("reinforcment" → "reinforcement"). */
+export function respell(text: string, stats: CorpusStats): string {
+  return text.replace(/[\p{L}\p{N}]+/gu, (w) => {
+    const lower = w.toLowerCase();
+    return STOPWORDS.has(lower) ? w : (stats.respelt(lower) ?? w);
+  });
+}
+
 /**
  * A reader's typed interest (or, with `typed: false`, a catalogue term or an excluded word: no
  * related words or completions) as a query; null when it has no words that carry meaning.
  */
 export function buildQuery(text: string, stats: CorpusStats, opts: { typed?: boolean } = {}): Query | null {
-  const concepts = units(text, stats).map((u): Concept => {
+  const read = (opts.typed ?? true) ? respell(text, stats) : text;
+  const concepts = units(read, stats).map((u): Concept => {
     const alts = alternatives(u.words, stats, opts.typed ?? true);
     const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
-    return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
+    return { text: asTyped(read, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
   });
   // A word typed twice ("data pruning and data valuation") is one concept.
   const distinct = concepts.filter((c, i) => concepts.findIndex((d) => d.alts[0]!.stems.join(' ') === c.alts[0]!.stems.join(' ')) === i);

@@ -1,7 +1,7 @@
 // The relevance engine's mechanisms on small, hand-made inputs (the labelled-set floor is in matching.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
 import { corpusStats, createCandidateIndex } from '../../src/digests/candidate-index.js';
-import { buildCorpusStats } from '../../src/digests/corpus-stats.js';
+import { buildCorpusStats, oneEdit } from '../../src/digests/corpus-stats.js';
 import { buildDigest } from '../../src/digests/digest-builder.js';
 import { buildQuery } from '../../src/digests/interest-query.js';
 import { admit, type Scored } from '../../src/digests/rank.js';
@@ -66,5 +66,24 @@ describe('acronyms stand for their long form only where the corpus uses them so'
   it('when papers using the acronym mostly write its long form too ("LLM", "RL"), then it still does', () => {
     expect(acronyms('large language models')).toContain('llm');
     expect(acronyms('reinforcement learning')).toContain('rl');
+  });
+});
+
+describe('a typing slip in a word no paper uses', () => {
+  it('tells one edit (inserted, dropped, changed or swapped letter) from more', () => {
+    expect([oneEdit('reinforcment', 'reinforcement'), oneEdit('tranformer', 'transformer'), oneEdit('optimzier', 'optimizer'), oneEdit('causal', 'casual')]).toEqual([true, true, true, true]);
+    expect([oneEdit('music', 'basic'), oneEdit('university', 'universal'), oneEdit('abc', 'abc')]).toEqual([false, false, false]);
+  });
+
+  it('when a reader types "reinforcment learning" or "tranformers", then they get the papers on reinforcement learning and transformers', () => {
+    const titlesOf = (k: string) => digest(k).map((i) => i.title);
+    expect(titlesOf('reinforcment learning')).toEqual(titlesOf('reinforcement learning'));
+    expect(titlesOf('reinforcment learning').length).toBeGreaterThan(0);
+    expect(titlesOf('tranformers').length).toBeGreaterThan(0);
+    expect(titlesOf('tranformers').every((t) => titlesOf('transformers').includes(t))).toBe(true);
+  });
+
+  it('when the word is far from any the corpus uses ("music"), then nothing stands in for it', () => {
+    expect(digest('anyone doing AI music generation?')).toEqual([]);
   });
 });
