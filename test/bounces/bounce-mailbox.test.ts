@@ -134,6 +134,12 @@ describe('the bounce mailbox over IMAP (imapflow against a local IMAP server wit
     expect(imap.inbox.at(-1)!.flags.size).toBe(0);
   });
 
+  it('when the mailbox in IMAP_URL does not exist, then the poll exits 1 naming it', async () => {
+    const r = await cli(['bounces', 'poll'], { ...env, IMAP_URL: imap.url().replace(/INBOX$/, 'Bounces'), LOG_LEVEL: 'silent' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('paperboy: bounce mailbox: cannot open Bounces: no such mailbox\n');
+  });
+
   it('when IMAP_URL is not set, then `bounces poll` exits 2 naming it', async () => {
     const r = await cli(['bounces', 'poll'], { ...env, IMAP_URL: '' });
     expect(r.code).toBe(2);
