@@ -2,7 +2,8 @@
 // for both halves, against two baselines measured in the same run: `papers search`
 // with the same words, and the matcher as it was before the relevance work (commit
 // BASELINE, read from git into a temporary tree).
-// Usage: npx tsx scripts/eval-relevance.ts [--limit 25] [--verbose] [--no-baseline]
+// Usage: npx tsx scripts/eval-relevance.ts [--limit 25] [--verbose] [--no-baseline] [--dev-only]
+// --dev-only prints the development half alone: what tuning may look at (the held-out half is reported, not tuned on).
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ const BASELINE = '6415ee2';
 const args = process.argv.slice(2);
 const limit = Number(args[args.indexOf('--limit') + 1]) || 25;
 const verbose = args.includes('--verbose');
+const halves = args.includes('--dev-only') ? (['dev'] as const) : (['dev', 'heldout'] as const);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { labels } = JSON.parse(readFileSync(join(root, 'test/fixtures/relevance-typed.json'), 'utf8')) as { labels: Label[] };
 const NOW = new Date('2025-12-31T00:00:00Z');
@@ -63,7 +65,7 @@ const f = (x: number) => x.toFixed(2);
 console.log(`limit ${limit}; ${labels.length} labelled interests\n`);
 console.log('| retriever | half | readers | macro F1 | P@10 | empty (with relevant papers) |\n|---|---|---:|---:|---:|---:|');
 for (const [name, retrieve] of retrievers) {
-  for (const half of ['dev', 'heldout'] as const) {
+  for (const half of halves) {
     const s = summarise(evaluate(labels.filter((l) => l.half === half), retrieve));
     console.log(`| ${name} | ${half} | ${s.readers} | ${f(s.macroF1)} | ${f(s.precisionAt10)} | ${s.empty} (${s.emptyWithRelevant}) |`);
   }
@@ -71,7 +73,7 @@ for (const [name, retrieve] of retrievers) {
 if (verbose) {
   const titles = new Map((await database.all<{ id: string; title: string }>('SELECT id, title FROM papers')).map((r) => [r.id, r.title]));
   const t = (ids: string[]) => ids.map((id) => `    - ${titles.get(id)?.slice(0, 90)}`).join('\n');
-  const half = args.includes('--heldout') ? 'heldout' : 'dev';
+  const half = args.includes('--heldout') && !args.includes('--dev-only') ? 'heldout' : 'dev';
   for (const s of evaluate(labels.filter((l) => l.half === half), retrievers[0]![1])) {
     console.log(`\n${s.interest}: F1 ${f(s.f1)} (sent ${s.sent}, relevant ${s.relevant}, hits ${s.hits})\n  false positives:\n${t(s.falsePositives)}\n  missed:\n${t(s.missed)}`);
   }

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { previewDigest } from './digests/digest-preview.js';
 import { registerBackupCommands } from './cli-backup.js';
 import { registerDbCommands } from './cli-db.js';
+import { registerBounceCommands } from './bounces/bounces-cli.js';
 import { eraseByEmail, exportByEmail } from './privacy/reader-data.js';
 
 /** Bad usage or bad input: exit code 2. */
@@ -176,6 +177,7 @@ export function buildProgram(): Command {
   registerDigestCommands(program);
   registerBackupCommands(program);
   registerDbCommands(program);
+  registerBounceCommands(program);
 
   program
     .command('stats')

@@ -98,6 +98,10 @@ const EnvSchema = z.object({
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
   WEBHOOK_URLS: list.pipe(z.array(httpUrl)).optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Issue 16: the bounce mailbox (VERP return paths, read over IMAP).
+  BOUNCE_ADDRESS: z.email().refine((v) => !v.split('@')[0]!.includes('+') && v.split('@')[0]!.length <= 32, 'must be an address whose local part has no + and at most 32 characters (the VERP tag is added after a +)').optional(),
+  IMAP_URL: z.url({ protocol: /^imaps?$/, error: 'must be an imaps:// or imap:// URL, e.g. imaps://user:pass@host/INBOX' }).optional(),
+  IMAP_POLL_CRON: z.string().default('*/5 * * * *'),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -186,5 +190,6 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
     }),
     webhooks: Object.freeze({ urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET }),
+    bounces: Object.freeze({ address: e.BOUNCE_ADDRESS, imapUrl: e.IMAP_URL, pollCron: e.IMAP_POLL_CRON }),
   });
 }

@@ -21,6 +21,8 @@ import { queueSilenceNotes } from './email/silence-notes.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
 import { opsMount } from './web/ops-mount.js';
+import { returnPathFor } from './bounces/verp.js';
+import { mailboxDeps, pollBounceMailbox } from './bounces/imap-poll.js';
 
 /** Everything wired together; one per process. */
 export interface Services {
@@ -62,7 +64,7 @@ export async function createServices(config: Config, log = createLogger(config.l
   const secret = await resolveSecret(config, database, log);
   await syncWebhookEndpoints(database, config.webhooks.urls, config.webhooks.secret);
   const renderEmail = await compileEmailTemplates();
-  const mailer = createMailer(config);
+  const mailer = createMailer(config, returnPathFor(config.bounces.address, secret));
   const links = createLinks(secret, config.publicUrl);
   const outbound = createOutboundWorker({ database, mailer, renderEmail, links, log });
   // The one-click unsubscribe queue is a local SQLite file beside DATABASE_PATH on either engine (one per node).
@@ -119,6 +121,7 @@ export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boo
     if (!r.ran) s.log.info({ job: name }, 'another node is running this job; skipping this tick');
   };
   const digests = () => s.runDigests({ now: new Date() });
+  const mailbox = mailboxDeps(s);
   return [
     { name: 'ingest', cron: s.config.cron.ingest, run: once('ingest', () => runIngest(s.database, s.config, s.log, { now: new Date() })) },
     { name: 'outbound-mail', cron: '* * * * *', run: () => s.outbound.run() },
@@ -126,6 +129,8 @@ export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boo
     { name: 'digests', cron: s.config.cron.digest, run: shareDigests ? digests : once('digests', digests) },
     // Daily: readers whose digests found nothing for a whole stretch get one note (issue 15).
     { name: 'silence-notes', cron: '23 7 * * *', run: once('silence-notes', async () => ((await queueSilenceNotes(s.database, new Date())) ? s.outbound.run() : 0)) },
+    // With IMAP_URL: DSNs and feedback-loop complaints from the bounce mailbox (issue 16), one node at a time.
+    ...(mailbox ? [{ name: 'bounce-mailbox', cron: s.config.bounces.pollCron, run: once('bounce-mailbox', () => pollBounceMailbox(mailbox)) }] : []),
   ];
 }
 
@@ -133,6 +138,7 @@ export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boo
 export async function serve(config: Config): Promise<void> {
   assertCron(config.cron.ingest, 'INGEST_CRON');
   assertCron(config.cron.digest, 'DIGEST_CRON');
+  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
   const s = await createServices(config);
   const app = appFor(s);
   const server: Server = await new Promise((resolve, reject) => {
@@ -170,6 +176,7 @@ export async function serve(config: Config): Promise<void> {
 export async function work(config: Config): Promise<void> {
   assertCron(config.cron.ingest, 'INGEST_CRON');
   assertCron(config.cron.digest, 'DIGEST_CRON');
+  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
   const s = await createServices(config);
   const scheduler = startScheduler(scheduledJobs(s, { shareDigests: true }), s.log);
   s.log.info({ mail: s.mailer.kind }, 'paperboy worker is running');

@@ -92,6 +92,8 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
 /** A message received by the test SMTP server, parsed by mailparser. */
 export interface ReceivedMail {
   envelopeTo: string[];
+  /** MAIL FROM (the return path bounces go to). */
+  envelopeFrom: string;
   raw: string;
   parsed: import('mailparser').ParsedMail;
 }
@@ -120,7 +122,8 @@ export async function startSmtp(options: { reject?: (rcpt: string) => { code: nu
       stream.on('end', async () => {
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
+        const { mailFrom } = session.envelope;
+        received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), envelopeFrom: mailFrom ? mailFrom.address : '', raw, parsed: await simpleParser(raw) });
         waiters.splice(0).forEach((w) => w());
         cb();
       });

@@ -1,4 +1,5 @@
-import { simpleParser } from 'mailparser';
+import { createHash } from 'node:crypto';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { maskAddresses } from '../email/smtp-failure.js';
 import type { BounceReport } from './suppression.js';
 
@@ -12,8 +13,13 @@ import type { BounceReport } from './suppression.js';
 /** What one mailbox message came to. */
 export interface ParsedReport {
   kind: 'dsn' | 'arf' | 'ignored';
+  /** One per failed recipient (DSN) or complained-about message (ARF); `email` as the report names it, possibly empty. */
   reports: BounceReport[];
   why?: string;
+  /** The Message-ID, or a hash of the bytes: the same message always gets the same key. */
+  messageKey: string;
+  /** Addresses that may carry Paperboy's VERP tag, unverified. */
+  returnPaths: string[];
 }
 
 /** RFC 822-style header blocks ("Name: value", folded lines), as the report parts carry them. */
@@ -36,20 +42,7 @@ export function headerBlocks(text: string): Map<string, string>[] {
     .filter((f) => f.size > 0);
 }
 
-const address = (v: string | undefined) => (v ?? '').replace(/^rfc822;\s*/i, '').replace(/^<|>$/g, '').trim();
-
-/**
- * The recipient a VERP return path names: bounces+ada=example.org@host → ada@example.org.
- * Paperboy's own per-message return path is the most reliable source: a DSN's
- * Final-Recipient may be a forwarding address the reader never gave us.
- */
-export function verpRecipient(to: string | undefined, bounceAddress: string | undefined): string | null {
-  if (!to || !bounceAddress) return null;
-  const [local, domain] = bounceAddress.split('@');
-  const m = new RegExp(`^${escape(local!)}\\+([^=@]+)=([^@]+)@${escape(domain!)}$`, 'i').exec(address(to));
-  return m ? `${m[1]}@${m[2]}` : null;
-}
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const address = (v: string | undefined) => (v ?? '').replace(/^rfc822;\s*/i, '').replace(/^.*</, '').replace(/>.*$/, '').trim();
 
 /**
  * The top-level parts of a multipart body: content type and decoded text.
@@ -71,17 +64,42 @@ export function reportParts(raw: string, boundary: string): { type: string; text
     });
 }
 
-/** Reads one raw message from the bounce mailbox. */
-export async function parseBounceMessage(raw: Buffer | string, opts: { bounceAddress?: string } = {}): Promise<ParsedReport> {
+// RFC 3834 and the headers common autoresponders set instead (Exchange, qmail, vacation(1)).
+const AUTO_SUBJECT = /^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|vacation|away from|respuesta autom|r[ée]ponse automatique)/i;
+function autoReply(mail: ParsedMail): boolean {
+  const header = (name: string) => String(mail.headers.get(name) ?? '').toLowerCase();
+  const submitted = header('auto-submitted');
+  if (submitted && submitted !== 'no') return true;
+  if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || mail.headers.has('x-autoresponder')) return true;
+  if (['auto_reply', 'bulk', 'junk'].includes(header('precedence'))) return true;
+  return AUTO_SUBJECT.test(mail.subject ?? '');
+}
+
+/** Every header line named `name` of the outer message (Delivered-To may be repeated). */
+const headerValues = (mail: ParsedMail, ...names: string[]) =>
+  mail.headerLines.filter((h) => names.includes(h.key)).map((h) => h.line.slice(h.line.indexOf(':') + 1).trim());
+
+/**
+ * Reads one raw message from the bounce mailbox. The reports name recipients
+ * as the report gives them (Original-/Final-Recipient, Original-Rcpt-To);
+ * `returnPaths` lists every address that may carry Paperboy's VERP tag (the
+ * outer Delivered-To/X-Original-To/To, the returned message's Return-Path, the
+ * ARF Original-Mail-From), for the caller to verify (bounce-mailbox.ts).
+ */
+export async function parseBounceMessage(raw: Buffer | string): Promise<ParsedReport> {
   const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
-  const contentType = String(mail.headers.get('content-type') && (mail.headers.get('content-type') as { value?: string; params?: Record<string, string> }).value);
-  const params = (mail.headers.get('content-type') as { params?: Record<string, string> } | undefined)?.params ?? {};
-  const messageId = mail.messageId ?? `no-id-${Date.now()}`;
-  const deliveredTo = String(mail.headers.get('delivered-to') ?? (mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : '') ?? '');
-  const verp = verpRecipient(deliveredTo, opts.bounceAddress);
-  const parts = reportParts(typeof raw === 'string' ? raw : raw.toString('utf8'), params.boundary ?? '');
+  const ct = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+  const contentType = String(ct?.value ?? '').toLowerCase();
+  const params = ct?.params ?? {};
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  // Without a Message-ID the bytes identify the message, so a second poll of it is still a duplicate.
+  const messageKey = mail.messageId ?? `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  const outer = [...headerValues(mail, 'delivered-to', 'x-original-to', 'envelope-to'), ...(mail.to ? [mail.to].flat().flatMap((a) => a.value.map((v) => v.address ?? '')) : [])];
+  if (contentType !== 'multipart/report') return { kind: 'ignored', reports: [], why: autoReply(mail) ? 'auto-reply' : 'not a report', messageKey, returnPaths: [] };
+  const parts = reportParts(text, params.boundary ?? '');
   const part = (...types: string[]) => parts.find((p) => types.includes(p.type))?.text ?? '';
-  if (contentType !== 'multipart/report') return { kind: 'ignored', reports: [], why: mail.headers.get('auto-submitted') ? 'auto-reply' : 'not a report' };
+  const original = headerBlocks(part('message/rfc822', 'text/rfc822-headers', 'message/global', 'message/global-headers'))[0];
+  const returnPaths = [...outer, original?.get('return-path') ?? ''].map(address).filter((a) => a.includes('@'));
 
   if (params['report-type'] === 'delivery-status') {
     const [, ...recipients] = headerBlocks(part('message/delivery-status', 'message/global-delivery-status'));
@@ -89,22 +107,22 @@ export async function parseBounceMessage(raw: Buffer | string, opts: { bounceAdd
       // Only a failure is a bounce; "delayed", "delivered", "relayed", "expanded" are not.
       if ((r.get('action') ?? '').toLowerCase() !== 'failed') return [];
       const code = /^([245])\.\d{1,3}\.\d{1,3}/.exec(r.get('status') ?? '')?.[1];
-      const email = verp ?? address(r.get('original-recipient') ?? r.get('final-recipient'));
-      if (!email.includes('@')) return [];
-      return [{ provider: 'imap', eventId: `${messageId}:${email.toLowerCase()}`, kind: code === '4' ? 'soft_bounce' : 'hard_bounce', email, detail: maskAddresses(`${r.get('status') ?? ''} ${r.get('diagnostic-code') ?? ''}`.trim()).slice(0, 300) }];
+      const email = address(r.get('original-recipient') ?? r.get('final-recipient'));
+      const detail = maskAddresses(`${r.get('status') ?? ''} ${r.get('diagnostic-code') ?? ''}`.trim()).slice(0, 300);
+      return [{ provider: 'imap', eventId: messageKey, kind: code === '4' ? 'soft_bounce' : 'hard_bounce', email, detail }];
     });
-    return { kind: 'dsn', reports, why: reports.length ? undefined : 'no failed recipient' };
+    return { kind: 'dsn', reports, why: reports.length ? undefined : 'no failed recipient', messageKey, returnPaths };
   }
 
   if (params['report-type'] === 'feedback-report') {
     const [fields] = headerBlocks(part('message/feedback-report', 'message/global-feedback-report'));
     const type = (fields?.get('feedback-type') ?? '').toLowerCase();
+    const arfPaths = [...returnPaths, address(fields?.get('original-mail-from'))].filter((a) => a.includes('@'));
     // "abuse" (and the legacy "fraud"/"virus" reports) are complaints; "not-spam" and "auth-failure" are not.
-    if (!['abuse', 'fraud', 'virus', 'other'].includes(type)) return { kind: 'arf', reports: [], why: `feedback type ${type || 'missing'}` };
-    const originalTo = headerBlocks(part('message/rfc822', 'text/rfc822-headers'))[0]?.get('to');
-    const email = verp ?? address(fields?.get('original-rcpt-to') ?? /<?([^\s<>]+@[^\s<>]+)>?/.exec(originalTo ?? '')?.[1]);
-    if (!email.includes('@')) return { kind: 'arf', reports: [], why: 'no recipient' };
-    return { kind: 'arf', reports: [{ provider: 'imap', eventId: `${messageId}:${email.toLowerCase()}`, kind: 'complaint', email, detail: `feedback-type ${type}` }] };
+    if (!['abuse', 'fraud', 'virus', 'other'].includes(type)) return { kind: 'arf', reports: [], why: `feedback type ${type || 'missing'}`, messageKey, returnPaths: arfPaths };
+    // Feedback loops often redact the recipient; the VERP return path still names them.
+    const email = address(fields?.get('original-rcpt-to') ?? /<?([^\s<>]+@[^\s<>]+)>?/.exec(original?.get('to') ?? '')?.[1]);
+    return { kind: 'arf', reports: [{ provider: 'imap', eventId: messageKey, kind: 'complaint', email, detail: `feedback-type ${type}` }], messageKey, returnPaths: arfPaths };
   }
-  return { kind: 'ignored', reports: [], why: `report type ${params['report-type'] ?? 'missing'}` };
+  return { kind: 'ignored', reports: [], why: `report type ${params['report-type'] ?? 'missing'}`, messageKey, returnPaths };
 }

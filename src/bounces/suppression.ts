@@ -90,3 +90,18 @@ export async function liftSuppression(database: Sql, target: { subscriberId?: nu
     return true;
   });
 }
+
+/**
+ * The suppression entry an address has without a subscriber row: what a
+ * deleted reader who bounced or complained leaves (only the hash is kept). A
+ * signup, `subscribers add` or an import checks it, so deleting one's data
+ * does not make a dead or complaining address mailable again.
+ */
+export function suppressionOf(sql: Sql, email: string): Promise<{ reason: string; source: string } | undefined> {
+  return sql.get<{ reason: string; source: string }>('SELECT reason, source FROM suppressions WHERE email_hash = ?', [emailHash(email)]);
+}
+
+/** Removes an address's suppression entry (an operator re-adds it on purpose); false when there was none. */
+export async function forgetSuppression(sql: Sql, email: string): Promise<boolean> {
+  return (await sql.run('DELETE FROM suppressions WHERE email_hash = ?', [emailHash(email)])).changes > 0;
+}

@@ -3,7 +3,7 @@
 // word the corpus uses together ("classifier" / "classification"), compound
 // spellings ("pretraining" / "pre-training"), and acronyms with the long forms
 // papers define them by ("large language models (LLMs)").
-import { FUNCTION_WORDS, porterStem, stem, tokenize } from './term-match.js';
+import { porterStem, stem, STOPWORDS, tokenize } from './term-match.js';
 
 /** A paper's text as the vocabulary needs it. */
 export interface CorpusText {
@@ -25,13 +25,28 @@ export interface LongForm {
 }
 
 // Related terms need this much evidence: a pair seen in one or two papers is chance.
-const RELATED = { minPair: 3, minStrength: 0.3, max: 6, sample: 200 } as const;
+const RELATED = { minPair: 3, minStrength: 0.3, max: 6, sample: 200, shrink: 2 } as const;
+
+// A word the corpus never uses may be a slip ("reinforcment"): long enough that one edit is not another word.
+const SPELLING = { minLength: 6, minPapers: 2 } as const;
+
+/** Whether two words differ by one letter inserted, dropped, changed, or two neighbours swapped. */
+export function oneEdit(a: string, b: string): boolean {
+  if (a === b) return false;
+  if (a.length > b.length) [a, b] = [b, a];
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+  return b.length === a.length + 1 && a.slice(i) === b.slice(i + 1);
+}
 
 /** Corpus statistics over a set of papers (built once per run from the newest papers). */
 export function buildCorpusStats(texts: CorpusText[]) {
   const ids = new Map<string, number>();
   const names: string[] = [];
   const postings: number[][] = [];
+  // How each word (light stem) was first written, for reading a typing slip back as a word.
+  const spelled: string[] = [];
   // Adjacent word pairs by id (a × 2²² + b): numbers, not strings, so a large corpus stays small in memory.
   const bigrams = new Map<number, number>();
   const pairKey = (a: number, b: number) => a * 4_194_304 + b;
@@ -61,6 +76,7 @@ export function buildCorpusStats(texts: CorpusText[]) {
     words.forEach((w, i) => {
       const s = stem(w);
       const id = idOf(s);
+      spelled[id] ??= w;
       const list = postings[id]!;
       if (list[list.length - 1] !== doc) {
         list.push(doc);
@@ -160,6 +176,18 @@ export function buildCorpusStats(texts: CorpusText[]) {
       return best ? [best] : [];
     },
 
+    /** For a word no paper uses, the word one typing slip away that the corpus uses most (in 2+ papers), as papers write it. */
+    respelt(word: string): string | null {
+      const s = stem(word);
+      if (word.length < SPELLING.minLength || df(s) || /\d/.test(word)) return null;
+      let best = -1;
+      names.forEach((name, id) => {
+        if (Math.abs(name.length - s.length) > 1 || name[0] !== s[0]) return;
+        if (postings[id]!.length >= SPELLING.minPapers && oneEdit(s, name) && (best < 0 || postings[id]!.length > postings[best]!.length)) best = id;
+      });
+      return best < 0 ? null : (spelled[best] ?? null);
+    },
+
     /** Long forms the corpus defines for an acronym (by its singular stem), most frequent first. */
     longForms(acronym: string): LongForm[] {
       const forms = longForms.get(acronym);
@@ -185,9 +213,10 @@ export function buildCorpusStats(texts: CorpusText[]) {
         for (const [id, sampled] of counts) {
           const both = sampled * scale;
           const theirs = postings[id]!.length;
-          if (both < RELATED.minPair || theirs > n / 4 || names[id] === s || FUNCTION_WORDS.has(names[id]!)) continue;
+          const name = names[id]!;
+          if (both < RELATED.minPair || theirs > n / 4 || name === s || STOPWORDS.has(name) || name.length < 3 || /^\d+$/.test(name)) continue;
           const pmi = Math.log((both * n) / (mine.length * theirs));
-          const strength = pmi / -Math.log(both / n);
+          const strength = (pmi / -Math.log(both / n)) * (both / (both + RELATED.shrink));
           if (strength >= RELATED.minStrength) out.push({ stem: names[id]!, strength });
         }
         out.sort((a, b) => b.strength - a.strength);

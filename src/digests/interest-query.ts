@@ -105,6 +105,16 @@ function splitCompound(word: string, stats: CorpusStats): string[] | null {
   return best?.parts ?? null;
 }
 
+// An acronym stands for its long form only where the corpus uses it so: "SINC" defined once, but
+// "sinc" is also how every "since" stems; "AD" for Alzheimer's disease, but also "ad hoc".
+const ACRONYM = { minShare: 0.2, fewPapers: 2 } as const;
+
+/** Whether the papers using an acronym mostly also write this long form (always, when only a couple use it). */
+function reliableAcronym(stats: CorpusStats, acronym: string, stems: string[]): boolean {
+  const n = stats.df(acronym);
+  return n <= ACRONYM.fewPapers || stats.dfAll([acronym, ...stems]) >= ACRONYM.minShare * n;
+}
+
 function alternatives(words: string[], stats: CorpusStats, typed: boolean): Alternative[] {
   const stems = words.map(stem);
   const text = words.join(words.length > 1 ? '-' : '');
@@ -117,7 +127,7 @@ function alternatives(words: string[], stats: CorpusStats, typed: boolean): Alte
     const joined = stem(words.join(''));
     if (stats.df(joined)) add({ stems: [joined], text: words.join(''), kind: 'variant', weight: QUERY_WEIGHTS.variant });
     const acronym = stats.acronymFor(stems);
-    if (acronym) add({ stems: [acronym], text: acronym.toUpperCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
+    if (acronym && reliableAcronym(stats, acronym, stems)) add({ stems: [acronym], text: acronym.toUpperCase(), kind: 'acronym', weight: QUERY_WEIGHTS.acronym });
     return alts;
   }
   const [word] = words as [string];
@@ -156,15 +166,24 @@ function asTyped(text: string, words: string): string {
   return at >= 0 ? text.slice(at, at + words.length) : words;
 }
 
+/** The reader's text with each word no paper uses, and one typing slip from a word papers use, read as that word ("reinforcment" → "reinforcement"). */
+export function respell(text: string, stats: CorpusStats): string {
+  return text.replace(/[\p{L}\p{N}]+/gu, (w) => {
+    const lower = w.toLowerCase();
+    return STOPWORDS.has(lower) ? w : (stats.respelt(lower) ?? w);
+  });
+}
+
 /**
  * A reader's typed interest (or, with `typed: false`, a catalogue term or an excluded word: no
  * related words or completions) as a query; null when it has no words that carry meaning.
  */
 export function buildQuery(text: string, stats: CorpusStats, opts: { typed?: boolean } = {}): Query | null {
-  const concepts = units(text, stats).map((u): Concept => {
+  const read = (opts.typed ?? true) ? respell(text, stats) : text;
+  const concepts = units(read, stats).map((u): Concept => {
     const alts = alternatives(u.words, stats, opts.typed ?? true);
     const df = Math.max(...alts.filter((a) => a.kind !== 'related' && a.kind !== 'derived').map((a) => stats.dfAll(a.stems)));
-    return { text: asTyped(text, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
+    return { text: asTyped(read, u.words.join(u.words.length > 1 && !u.quoted ? '-' : ' ')), alts, idf: stats.idf(df) };
   });
   // A word typed twice ("data pruning and data valuation") is one concept.
   const distinct = concepts.filter((c, i) => concepts.findIndex((d) => d.alts[0]!.stems.join(' ') === c.alts[0]!.stems.join(' ')) === i);

@@ -1,6 +1,6 @@
 import { findTopic, TOPICS, type Topic } from '../subscribers/topic-catalogue.js';
 import type { CorpusStats } from './corpus-stats.js';
-import { buildQuery, type Query } from './interest-query.js';
+import { buildQuery, respell, type Query } from './interest-query.js';
 import { singular, tokenize } from './term-match.js';
 
 /** One thing a reader asked for: a catalogue topic or a typed keyword, as queries. */
@@ -56,7 +56,7 @@ export function keywordInterest(keyword: string, stats: CorpusStats): Interest |
   if (!query) return null;
   const label = `“${keyword.replace(/["“”]/g, '').trim()}”`;
   const key = `kw:${tokenize(keyword).join(' ')}`;
-  const topic = topicForKeyword(keyword);
+  const topic = topicForKeyword(keyword) ?? topicForKeyword(respell(keyword, stats));
   if (!topic) return { key, label, kind: 'keyword', queries: [query] };
   return { key: `${key}+${topic.slug}`, label, kind: 'keyword', queries: [query, ...termQueries(topic, stats)], borrowed: topic.slug };
 }

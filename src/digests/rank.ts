@@ -67,6 +67,9 @@ export interface Scored {
   coverage: number;
   /** How many concepts the query had. */
   concepts: number;
+  /** Concepts matched by the reader's own words or their spellings, and concepts no corpus paper uses (see lastResort()). */
+  matched?: number;
+  unseen?: number;
 }
 
 const isEligible = (h: Scored) => h.coverage >= minCoverage(h.concepts) - 1e-9;
@@ -79,7 +82,7 @@ const isEligible = (h: Scored) => h.coverage >= minCoverage(h.concepts) - 1e-9;
  */
 export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { catalogue: boolean; own?: Scored[] }): T[] {
   const eligible = hits.filter(isEligible).sort((a, b) => b.rel - a.rel || a.pk - b.pk);
-  if (!eligible.length) return [];
+  if (!eligible.length) return opts.catalogue ? [] : lastResort(hits);
   // The cut is relative to the best paper for the reader's own words, when they match anything.
   const ownTop = opts.own?.filter(isEligible).reduce((m, h) => Math.max(m, h.rel), 0);
   const top = ownTop || eligible[0]!.rel;
@@ -91,11 +94,25 @@ export function admit<T extends Scored>(hits: T[], sliceSize: number, opts: { ca
     ? eligible.filter((h) => h.rel >= FLOOR.catalogueMinRel)
     : eligible.filter((h) => h.rel >= FLOOR.minRel && (h.rel >= FLOOR.fromTop * top || (narrow && h.coverage >= 0.999)));
   if (!kept.length) kept = eligible.filter((h) => h.coverage >= 0.999).slice(0, FLOOR.fallback);
+  if (!kept.length && !opts.catalogue) kept = lastResort(hits);
   // Catalogue topics are broad by design: a reader who picked one wants all of it. A typed
   // interest is broad when the reader's own words (not a borrowed topic's) match much of the slice.
   const own = opts.own ? opts.own.filter(isEligible).length : eligible.length;
   if (!opts.catalogue && sliceSize >= 20 && own > FLOOR.broadShare * sliceSize) kept = kept.slice(0, FLOOR.broadKeep);
   return kept;
+}
+
+/**
+ * A sentence-like interest (3+ concepts) that nothing passed for: its best papers that contain at
+ * least half of the reader's words (two at least) still go, so a reader whose sentence has a
+ * rare filler word ("huge") is not left empty. Not when the reader typed a word no paper in the
+ * corpus uses ("music"): then the corpus has nothing on what they asked, and empty is right.
+ */
+function lastResort<T extends Scored>(hits: T[]): T[] {
+  return hits
+    .filter((h) => h.concepts >= 3 && h.unseen === 0 && (h.matched ?? 0) >= Math.max(2, h.concepts / 2) && h.rel >= FLOOR.minRel)
+    .sort((a, b) => b.rel - a.rel || a.pk - b.pk)
+    .slice(0, FLOOR.fallback);
 }
 
 /** Relevance in [0, 1] from a paper's best interest match and how many more interests it matched. */

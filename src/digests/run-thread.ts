@@ -1,15 +1,17 @@
-// Runs a digest run in a worker thread (run-worker-main.ts) and sends its
-// messages through this thread's SMTP pool.
+// Runs a digest run in a worker thread (run-worker-main.ts), sends its
+// messages through this thread's SMTP pool and writes its log lines.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import type { Mailer, OutgoingMail, SendResult } from '../email/mailer.js';
 import type { SmtpFailure } from '../email/smtp-failure.js';
+import { writeLogLine } from '../logger.js';
 import type { RunOptions, RunSummary } from './digest-run.js';
 
 /** Worker → main. */
 export type FromWorker =
   | { type: 'send'; id: number; mail: OutgoingMail }
   | { type: 'progress'; done: number; total: number }
+  | { type: 'log'; line: string }
   | { type: 'done'; summary: RunSummary };
 
 /** Main → worker: what the relay said about one message. */
@@ -39,6 +41,7 @@ export function runDigestsInWorker(config: Config, secret: string, mailer: Maile
     let summary: RunSummary | undefined;
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'progress') onProgress?.(m.done, m.total);
+      else if (m.type === 'log') writeLogLine(m.line);
       else if (m.type === 'done') summary = m.summary;
       else {
         mailer.send(withBuffers(m.mail)).then(

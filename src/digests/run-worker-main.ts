@@ -59,7 +59,8 @@ try {
       listIdDomain: new URL(config.publicUrl).hostname,
       database,
       mailer: remoteMailer(config.smtp.url ? 'smtp' : 'outbox'),
-      log: createLogger(config.logLevel),
+      // Log lines go to the main thread, the one writer of stderr, which knows about the progress bar.
+      log: createLogger(config.logLevel, { write: (line: string) => post({ type: 'log', line }) }),
       secret,
       lookbackDays: config.lookbackDays,
     },

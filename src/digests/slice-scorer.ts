@@ -51,6 +51,10 @@ export interface QueryHit {
   /** Share of the query's IDF mass the paper covers with the reader's words or their variants (0–1). */
   coverage: number;
   concepts: number;
+  /** Concepts matched by the reader's words, their spellings or acronyms (not derivations or related words). */
+  matched: number;
+  /** Concepts of the query that no paper of the corpus uses (the same for every hit of a query). */
+  unseen: number;
   /** How each concept matched (positions are dropped once scored: a run keeps many hits). */
   matches: MatchedConcept[];
   /** Surface words to highlight. */
@@ -125,6 +129,7 @@ export function createSliceIndex(papers: { pk: number; title: string; abstract: 
       // A word the corpus has never used still counts (as the rarest): it is often what the reader cares about most.
       const mass = query.concepts.reduce((s, c) => s + c.idf, 0);
       const ideal = query.concepts.reduce((s, c) => s + c.idf * saturate(BM25F.title + BM25F.abstract, avgLength), 0);
+      const unseen = query.concepts.filter((c) => c.idf >= stats.idf(0) - 1e-9).length;
       const candidates = new Set<number>();
       perConcept.forEach((byDoc) => byDoc.forEach((m, doc) => m.alt.kind !== 'related' && candidates.add(doc)));
       const hits: QueryHit[] = [];
@@ -133,12 +138,15 @@ export function createSliceIndex(papers: { pk: number; title: string; abstract: 
         const matches = perConcept.map((byDoc) => byDoc.get(doc)).filter((m): m is ConceptMatch => m !== undefined);
         let s = 0;
         let covered = 0;
+        let matched = 0;
         for (const m of matches) {
           s += m.concept.idf * saturate(m.tf, d.length);
-          covered += m.concept.idf * (SAME_CONCEPT.has(m.alt.kind) ? 1 : m.alt.weight);
+          const same = SAME_CONCEPT.has(m.alt.kind);
+          covered += m.concept.idf * (same ? 1 : m.alt.weight);
+          if (same) matched++;
         }
         const close = proximity(matches);
-        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: query.concepts.length, matches: matches.map(({ concept, alt }) => ({ concept, alt })), words: highlightWords(d, matches, stats) });
+        hits.push({ pk: d.pk, rel: ideal > 0 ? (s * (1 + BM25F.proximity * close)) / ideal : 0, coverage: mass > 0 ? covered / mass : 0, concepts: query.concepts.length, matched, unseen, matches: matches.map(({ concept, alt }) => ({ concept, alt })), words: highlightWords(d, matches, stats) });
       }
       return hits;
     },

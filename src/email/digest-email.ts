@@ -190,6 +190,7 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
   const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(ctx.listUnsubscribeMailto ? [`<mailto:${ctx.listUnsubscribeMailto}?subject=unsubscribe>`] : [])].join(', ');
   return {
     to: s.email,
+    subscriberId: s.id,
     subject,
     ...body,
     messageId,

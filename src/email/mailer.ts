@@ -14,6 +14,8 @@ export interface OutgoingMail {
   text: string;
   messageId?: string;
   headers?: Record<string, string>;
+  /** The reader this goes to: with a return path (BOUNCE_ADDRESS) the envelope sender carries their signed VERP tag. */
+  subscriberId?: number;
   /** The bodies already encoded as MIME parts (quotedPrintablePart); then `html` and `text` are ignored. */
   raw?: { html: Buffer; text: Buffer };
 }
@@ -55,7 +57,10 @@ export function headerSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
 }
 
-function toNodemailer(from: string, mail: OutgoingMail) {
+/** The envelope sender (MAIL FROM) for one message, or undefined for the From address. */
+export type ReturnPath = (mail: OutgoingMail) => string | undefined;
+
+function toNodemailer(from: string, mail: OutgoingMail, returnPath?: string) {
   const headers: Record<string, { prepared: true; value: string } | string> = {};
   for (const [k, v] of Object.entries(mail.headers ?? {})) {
     // Prepared: keeps long List-Unsubscribe URLs on one line (folding them breaks some DKIM verifiers).
@@ -71,6 +76,7 @@ function toNodemailer(from: string, mail: OutgoingMail) {
     html: { raw: mail.raw?.html ?? quotedPrintablePart('text/html', mail.html) } as AttachmentLike,
     messageId: mail.messageId ? headerSafe(mail.messageId) : undefined,
     headers,
+    ...(returnPath ? { envelope: { from: returnPath, to: headerSafe(mail.to) } } : {}),
   };
 }
 
@@ -127,7 +133,7 @@ function coalesceWrites(socket: Socket): void {
 }
 
 /** Pooled SMTP from SMTP_URL (rate-limited, optional DKIM), or the development outbox when it is unset. */
-export function createMailer(config: Pick<Config, 'smtp' | 'mailFrom'>): Mailer {
+export function createMailer(config: Pick<Config, 'smtp' | 'mailFrom'>, returnPath?: ReturnPath): Mailer {
   const { smtp } = config;
   if (!smtp.url) return createOutboxMailer(smtp.outboxDir, config.mailFrom);
   // Not `url`: nodemailer ignores `pool: true` next to a url and opens a connection per message.
@@ -155,7 +161,7 @@ export function createMailer(config: Pick<Config, 'smtp' | 'mailFrom'>): Mailer 
   return {
     kind: 'smtp',
     async send(mail) {
-      const info = await transport.sendMail(toNodemailer(config.mailFrom, mail));
+      const info = await transport.sendMail(toNodemailer(config.mailFrom, mail, returnPath?.(mail)));
       return { messageId: info.messageId, response: info.response };
     },
     close: () => transport.close(),

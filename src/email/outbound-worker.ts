@@ -88,7 +88,9 @@ export function createOutboundWorker(deps: OutboundDeps) {
       const row = await claimDueMail(database, now.toISOString(), new Date(now.getTime() - STALE_SENDING_MS).toISOString());
       if (!row) return sent;
       const subscriber = row.subscriberId ? await findById(database, row.subscriberId) : undefined;
-      const mail = subscriber ? compose(row.kind, subscriber, links, renderEmail, now) : null;
+      const composed = subscriber ? compose(row.kind, subscriber, links, renderEmail, now) : null;
+      // The subscriber id lets the mailer sign a VERP return path (BOUNCE_ADDRESS).
+      const mail = composed && subscriber ? { ...composed, subscriberId: subscriber.id } : null;
       if (!mail) {
         await finishMail(database, row.id, { status: 'failed', lastError: 'no longer applies' });
         continue;

@@ -1,3 +1,4 @@
+import { emailHash, forgetSuppression, suppressionOf } from '../bounces/suppression.js';
 import type { Database_ } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { CsvSubscriber } from './subscriber-csv.js';
@@ -21,6 +22,8 @@ export function addSubscriber(database: Database_, email: string, prefs: Prefere
     // A web signup for the same address at the same moment waits, so this reports "already a subscriber" rather than a constraint error.
     await lockAddress(t, email);
     if (await findByEmail(t, email)) throw new AppError('bad_request', `${email} is already a subscriber`);
+    const suppressed = await suppressionOf(t, email);
+    if (suppressed) throw new AppError('bad_request', `${email} is on the suppression list (${suppressed.reason} from ${suppressed.source}, kept after its reader was deleted); lift it in the admin console (Suppressions, hash ${emailHash(email).slice(0, 12)}…) or import it with --override-suppression`);
     const s = await insertSubscriber(t, email, confirmed ? 'active' : 'pending', prefs, at);
     await logConsent(t, s.id, confirmed ? 'confirmed' : 'subscribe_requested', { method: 'cli' }, at);
     if (!confirmed) await enqueueMail(t, 'confirm', s.id, email, at);
@@ -57,7 +60,9 @@ export async function importSubscribers(database: Database_, rows: CsvSubscriber
     for (const row of rows) {
       const fileSuppresses = row.status === 'unsubscribed' || row.status === 'bounced';
       const existing = await findByEmail(t, row.email);
-      const override = Boolean(existing && isSuppressed(existing) && !fileSuppresses);
+      // A deleted reader's bounce or complaint (a hash on the suppression list) suppresses like a bounced row.
+      const deleted = !existing && !fileSuppresses && Boolean(await suppressionOf(t, row.email));
+      const override = Boolean((deleted || (existing && isSuppressed(existing))) && !fileSuppresses);
       if (override && !overrideSuppression) {
         counts.suppressed++;
         continue;
@@ -70,7 +75,8 @@ export async function importSubscribers(database: Database_, rows: CsvSubscriber
       counts[existing ? 'updated' : 'added']++;
       if (override) {
         counts.overridden++;
-        await logConsent(t, s.id, `suppression_overridden_${existing!.status}`, { method: `${method}-override-suppression` }, at);
+        if (deleted) await forgetSuppression(t, row.email);
+        await logConsent(t, s.id, `suppression_overridden_${existing?.status ?? 'deleted'}`, { method: `${method}-override-suppression` }, at);
       }
       await logConsent(t, s.id, `imported_${status}`, { method }, at);
       if (status === 'pending' && (existing?.status !== 'pending' || override)) {

@@ -1,5 +1,6 @@
 import type { Database_ } from '../db/client.js';
 import type { Sql } from '../db/sql.js';
+import { suppressionOf } from '../bounces/suppression.js';
 import { AppError, isDatabaseBusy } from '../errors.js';
 import { maskEmail, type Logger } from '../logger.js';
 import { lockWaitLimitedTx } from './lock-wait.js';
@@ -149,6 +150,11 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
         // Two signups for one address on two nodes: the second waits here, then finds the first's row and its mail.
         await lockAddress(t, email);
         const existing = await findByEmail(t, email);
+        if (!existing && (await suppressionOf(t, email))) {
+          // A deleted reader's bounce or complaint (kept as a hash): no row, no mail, the same answer.
+          log.info({ to: maskEmail(email) }, 'signup for an address on the suppression list ignored');
+          return false;
+        }
         if (!existing) {
           const s = await insertSubscriber(t, email, 'pending', prefs, at);
           await logConsent(t, s.id, 'subscribe_requested', ctx, at);
