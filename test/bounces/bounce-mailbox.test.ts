@@ -28,13 +28,13 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 }
 
 /** Everything a poll may change. */
-function snapshot(app: App) {
-  const q = (sql: string) => app.database.sqlite.prepare(sql).all();
+async function snapshot(app: App) {
+  const q = (sql: string) => app.database.all(sql);
   return {
-    subscribers: q('SELECT id, status FROM subscribers ORDER BY id'),
-    suppressions: q('SELECT email_hash, subscriber_id, reason, source, detail FROM suppressions ORDER BY email_hash'),
-    consent: q('SELECT subscriber_id, event, method FROM consent_events ORDER BY id'),
-    events: q('SELECT provider, event_id, kind, subscriber_id FROM provider_events ORDER BY event_id'),
+    subscribers: await q('SELECT id, status FROM subscribers ORDER BY id'),
+    suppressions: await q('SELECT email_hash, subscriber_id, reason, source, detail FROM suppressions ORDER BY email_hash'),
+    consent: await q('SELECT subscriber_id, event, method FROM consent_events ORDER BY id'),
+    events: await q('SELECT provider, event_id, kind, subscriber_id FROM provider_events ORDER BY provider, event_id'),
   };
 }
 
@@ -42,7 +42,9 @@ describe('the bounce mailbox over IMAP (imapflow against a local IMAP server wit
   let app: App;
   let imap: Awaited<ReturnType<typeof startImapServer>>;
   let env: Record<string, string>;
-  const id = (email: string) => findByEmail(app.database, email)!.id;
+  /** Each reader's id, looked up once they are inserted (the fixtures are signed synchronously). */
+  const ids = new Map<string, number>();
+  const id = (email: string) => ids.get(email)!;
   /** A fixture with its return paths signed for the readers it names ({{VERP:x}}), or signed with another secret ({{FORGED:x}}). */
   const fixture = (name: string, edit: (s: string) => string = (s) => s) =>
     Buffer.from(
@@ -54,9 +56,11 @@ describe('the bounce mailbox over IMAP (imapflow against a local IMAP server wit
   beforeAll(async () => {
     imap = await startImapServer({ user: 'bounces', pass: 'imap pass "quoted"', messages: [] });
     app = await startPaperboy({ BOUNCE_ADDRESS: BOUNCES, IMAP_URL: imap.url(), SOFT_BOUNCE_LIMIT: '2', SOFT_BOUNCE_WINDOW_DAYS: '14' });
-    const insert = app.database.sqlite.prepare("INSERT INTO subscribers (email, status, topics, created_at, updated_at, confirmed_at) VALUES (?, 'active', '[\"agents\"]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
-    READERS.forEach((e) => insert.run(e));
-    env = { DATABASE_PATH: app.config.databasePath, SECRET, BOUNCE_ADDRESS: BOUNCES, IMAP_URL: imap.url(), SOFT_BOUNCE_LIMIT: '2', LOG_LEVEL: 'info' };
+    for (const e of READERS) {
+      await app.database.run("INSERT INTO subscribers (email, status, topics, created_at, updated_at, confirmed_at) VALUES (?, 'active', '[\"agents\"]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')", [e]);
+      ids.set(e, (await findByEmail(app.database, e))!.id);
+    }
+    env = { ...app.dbEnv, SECRET, BOUNCE_ADDRESS: BOUNCES, IMAP_URL: imap.url(), SOFT_BOUNCE_LIMIT: '2', LOG_LEVEL: 'info' };
     for (const name of ['dsn-hard-postfix.eml', 'dsn-soft-gmail.eml', 'arf-complaint.eml', 'vacation-reply.eml', 'dsn-forged-tag.eml', 'human-reply.eml']) imap.add(fixture(name));
     // No VERP tag at all (sent before BOUNCE_ADDRESS was set): the report's own recipient counts only when it is a subscriber.
     const untagged = (to: string, id: string) => (s: string) =>
@@ -75,29 +79,29 @@ describe('the bounce mailbox over IMAP (imapflow against a local IMAP server wit
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ seen: 8, hard_bounce: 2, soft_bounce: 1, complaint: 1, auto_reply: 1, ignored: 1, forged: 1, unknown_recipient: 1, suppressed: 3, failed: 0, left: 0 });
 
-    const status = (e: string) => findByEmail(app.database, e)!.status;
-    const suppression = (e: string) => app.database.sqlite.prepare('SELECT reason, source, detail, subscriber_id AS subscriberId FROM suppressions WHERE email_hash = ?').get(emailHash(e));
-    const consent = (e: string) => app.database.sqlite.prepare('SELECT event, method FROM consent_events WHERE subscriber_id = ?').all(id(e));
+    const status = async (e: string) => (await findByEmail(app.database, e))!.status;
+    const suppression = (e: string) => app.database.get('SELECT reason, source, detail, subscriber_id AS "subscriberId" FROM suppressions WHERE email_hash = ?', [emailHash(e)]);
+    const consent = (e: string) => app.database.all('SELECT event, method FROM consent_events WHERE subscriber_id = ? ORDER BY id', [id(e)]);
     // The Postfix DSN names only a forwarding alias: the signed return path says whose it was.
-    expect(status('hard.reader@example.org')).toBe('bounced');
-    expect(suppression('hard.reader@example.org')).toMatchObject({ reason: 'hard_bounce', source: 'imap', subscriberId: id('hard.reader@example.org') });
-    expect((suppression('hard.reader@example.org') as { detail: string }).detail).toMatch(/^5\.1\.1 smtp; 550 5\.1\.1 <o\*+@example\.net>/);
-    expect(consent('hard.reader@example.org')).toEqual([{ event: 'bounced', method: 'imap' }]);
+    expect(await status('hard.reader@example.org')).toBe('bounced');
+    expect(await suppression('hard.reader@example.org')).toMatchObject({ reason: 'hard_bounce', source: 'imap', subscriberId: id('hard.reader@example.org') });
+    expect(((await suppression('hard.reader@example.org')) as { detail: string }).detail).toMatch(/^5\.1\.1 smtp; 550 5\.1\.1 <o\*+@example\.net>/);
+    expect(await consent('hard.reader@example.org')).toEqual([{ event: 'bounced', method: 'imap' }]);
     // The feedback loop redacted the recipient; the return path in Original-Mail-From names them.
-    expect(status('angry.reader@example.org')).toBe('bounced');
-    expect(suppression('angry.reader@example.org')).toMatchObject({ reason: 'complaint', source: 'imap' });
-    expect(consent('angry.reader@example.org')).toEqual([{ event: 'complained', method: 'imap' }]);
-    expect(status('plain.reader@example.org')).toBe('bounced');
+    expect(await status('angry.reader@example.org')).toBe('bounced');
+    expect(await suppression('angry.reader@example.org')).toMatchObject({ reason: 'complaint', source: 'imap' });
+    expect(await consent('angry.reader@example.org')).toEqual([{ event: 'complained', method: 'imap' }]);
+    expect(await status('plain.reader@example.org')).toBe('bounced');
     // One soft bounce of the two SOFT_BOUNCE_LIMIT allows: counted, not suppressed.
-    expect(status('soft.reader@example.org')).toBe('active');
-    expect(app.database.sqlite.prepare("SELECT count(*) AS n FROM provider_events WHERE kind = 'soft_bounce' AND subscriber_id = ?").get(id('soft.reader@example.org'))).toEqual({ n: 1 });
+    expect(await status('soft.reader@example.org')).toBe('active');
+    expect(await app.database.get("SELECT count(*) AS n FROM provider_events WHERE kind = 'soft_bounce' AND subscriber_id = ?", [id('soft.reader@example.org')])).toEqual({ n: 1 });
     // Nothing for the vacation reply (to a valid tag), the forged tag (naming a real reader), or the stranger.
     for (const e of ['away.reader@example.org', 'victim.reader@example.org', 'soft.reader@example.org']) {
-      expect(status(e), e).toBe('active');
-      expect(suppression(e), e).toBeUndefined();
-      expect(consent(e), e).toEqual([]);
+      expect(await status(e), e).toBe('active');
+      expect(await suppression(e), e).toBeUndefined();
+      expect(await consent(e), e).toEqual([]);
     }
-    expect(suppression('stranger@example.net')).toBeUndefined();
+    expect(await suppression('stranger@example.net')).toBeUndefined();
     // Every message is marked \Seen, with only the commands the test server implements.
     expect(imap.inbox.every((m) => m.flags.has('\\Seen'))).toBe(true);
     const used = new Set(imap.commands.map((c) => c.split(' ').slice(1, 3).join(' ').replace(/^(?!UID )(\S+).*/, '$1')));
@@ -109,20 +113,20 @@ describe('the bounce mailbox over IMAP (imapflow against a local IMAP server wit
   });
 
   it('when the mailbox is polled again, then nothing changes; when the \\Seen flags were lost, then every message is recognised and nothing changes either', async () => {
-    const before = snapshot(app);
+    const before = await snapshot(app);
     const deps = mailboxDeps(app)!;
     expect(await pollBounceMailbox(deps)).toMatchObject({ seen: 0, suppressed: 0 });
-    expect(snapshot(app)).toEqual(before);
+    expect(await snapshot(app)).toEqual(before);
     imap.inbox.forEach((m) => m.flags.clear());
     expect(await pollBounceMailbox(deps)).toMatchObject({ seen: 8, suppressed: 0, failed: 0 });
-    expect(snapshot(app)).toEqual(before);
+    expect(await snapshot(app)).toEqual(before);
   });
 
   it('when a second soft bounce arrives within the window, then the address is suppressed (soft_bounces) and the consent log says so', async () => {
     imap.add(fixture('dsn-soft-gmail.eml', (s) => s.replace('6a1b2c3d.050a0220.mailfull.0001', '6a1b2c3d.050a0220.mailfull.0002')));
     expect(await pollBounceMailbox(mailboxDeps(app)!)).toMatchObject({ seen: 1, soft_bounce: 1, suppressed: 1 });
-    expect(findByEmail(app.database, 'soft.reader@example.org')!.status).toBe('bounced');
-    expect(app.database.sqlite.prepare('SELECT reason, source FROM suppressions WHERE email_hash = ?').get(emailHash('soft.reader@example.org'))).toEqual({ reason: 'soft_bounces', source: 'imap' });
+    expect((await findByEmail(app.database, 'soft.reader@example.org'))!.status).toBe('bounced');
+    expect(await app.database.get('SELECT reason, source FROM suppressions WHERE email_hash = ?', [emailHash('soft.reader@example.org')])).toEqual({ reason: 'soft_bounces', source: 'imap' });
   });
 
   it('when the IMAP password is wrong, then the poll exits 1 saying so and marks nothing', async () => {

@@ -43,7 +43,7 @@ describe('the envelope sender through a real SMTP server', () => {
       expect(res.status).toBe(202);
       await app.outbound.run();
       const [confirm] = await smtp.waitFor(1);
-      const s = findByEmail(app.database, 'verp.reader@example.org')!;
+      const s = (await findByEmail(app.database, 'verp.reader@example.org'))!;
       expect(confirm!.envelopeFrom).toMatch(/^bounces\+[0-9a-z]+-[0-9a-f]{20}@paperboy\.example$/);
       expect(confirm!.envelopeFrom).not.toContain('verp.reader');
       expect(verifyVerpTag(SECRET, readVerpTag(confirm!.envelopeFrom, BOUNCES)!, s.email)).toBe(true);
@@ -51,8 +51,8 @@ describe('the envelope sender through a real SMTP server', () => {
       expect(confirm!.envelopeTo).toEqual(['verp.reader@example.org']);
 
       // A digest (sent from the run's worker thread through this process's pool) carries the same tag.
-      app.database.sqlite.prepare("UPDATE subscribers SET status = 'active', confirmed_at = '2026-01-01T00:00:00Z', hour = 8, timezone = 'UTC', created_at = '2026-01-01T00:00:00Z' WHERE id = ?").run(s.id);
-      loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+      await app.database.run("UPDATE subscribers SET status = 'active', confirmed_at = '2026-01-01T00:00:00Z', hour = 8, timezone = 'UTC', created_at = '2026-01-01T00:00:00Z' WHERE id = ?", [s.id]);
+      await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
       expect(await app.runDigests({ now: new Date('2026-11-24T10:00:00Z') })).toMatchObject({ sent: 1 });
       const [, digest] = await smtp.waitFor(2);
       expect(digest!.raw).toMatch(/^List-Unsubscribe-Post: /m);
