@@ -19,7 +19,7 @@ export async function withJobLease<T>(sql: Sql, name: string, fn: () => Promise<
   const taken = await sql.run(
     `INSERT INTO job_leases (name, owner, until) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-     WHERE job_leases.until <= ? OR job_leases.owner = excluded.owner`,
+     WHERE job_leases.until <= ?`,
     [name, OWNER, until(), now().toISOString()],
   );
   if (taken.changes === 0) return { ran: false };
