@@ -27,6 +27,18 @@ const inState = async (app: App, status: string) => (await app.database.get<{ n:
 const emails = (n: number, prefix = 'reader') => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`);
 const messageIds = (smtp: Smtp, to: string) => new Set(smtp.received.filter((m) => m.envelopeTo.includes(to)).map((m) => m.parsed.messageId));
 
+/** `paperboy digest run --json` in its own process, against the app's database and the test relay: the child, and its exit code and stdout once it closes. */
+function digestRunProcess(app: App, smtp: Smtp, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--json', '--now', DAY1.toISOString()], {
+    env: { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  const done = new Promise<{ code: number | null; out: string }>((resolve) => child.once('close', (code) => resolve({ code, out })));
+  return { child, done };
+}
+
 /** HTML with the entities Handlebars writes into attribute values decoded (= and &). */
 const attributes = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 
@@ -193,18 +205,7 @@ describe('digest runs against a real SMTP server', () => {
   it('shares the work when three `digest run` processes start at once: each reader one digest, no claim left behind', async () => {
     const readers = emails(160); // four claim chunks
     await seedSubscribers(app, readers);
-    const env = { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
-    const runs = await Promise.all(
-      [0, 1, 2].map(
-        () =>
-          new Promise<{ code: number | null; out: string }>((resolve) => {
-            const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--json', '--now', DAY1.toISOString()], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-            let out = '';
-            child.stdout.on('data', (c) => (out += c));
-            child.once('close', (code) => resolve({ code, out }));
-          }),
-      ),
-    );
+    const runs = await Promise.all([0, 1, 2].map(() => digestRunProcess(app, smtp).done));
     const summaries = runs.map((r) => {
       expect(r.code, r.out).toBe(0);
       return JSON.parse(r.out) as { sent: number; busy: number; failed: number };
@@ -228,11 +229,10 @@ describe('digest runs against a real SMTP server', () => {
     await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
     const readers = emails(40);
     await seedSubscribers(app, readers);
-    const env = { ...process.env, ...app.dbEnv, SMTP_URL: smtp.url, SECRET: 'test-secret-test-secret-test-secret-0123', PUBLIC_URL: 'https://paperboy.example', LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), 'digest', 'run', '--now', DAY1.toISOString()], { env, stdio: 'ignore' });
+    const { child, done } = digestRunProcess(app, smtp);
     await smtp.waitFor(8, 30_000);
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await done;
     const before = smtp.received.length;
     expect(before).toBeLessThan(40);
     const rerun = await app.runDigests({ now: DAY1 });
@@ -242,4 +242,33 @@ describe('digest runs against a real SMTP server', () => {
     expect(smtp.received.length - 40).toBeLessThanOrEqual(10);
     expect(await inState(app, 'sent')).toBe(40);
   });
+  it('shares the work among three processes, one killed mid-run: every reader one Message-ID, no claim left (issue 12)', async () => {
+    await smtp.close();
+    // A slow relay: the run is still going when one process is killed.
+    smtp = await startSmtp({ delayMs: 60 });
+    await app.stop();
+    app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const readers = emails(200); // four claim chunks: enough for all three to hold one at once
+    await seedSubscribers(app, readers);
+    const [a, b, c] = [0, 1, 2].map(() => digestRunProcess(app, smtp, { SMTP_POOL_SIZE: '2' }));
+    await smtp.waitFor(10, 60_000);
+    a!.child.kill('SIGKILL');
+    await a!.done;
+    const survivors = await Promise.all([b!.done, c!.done]);
+    expect(survivors.map((r) => r.code)).toEqual([0, 0]);
+    // The two survivors shared the run: each sent part of it.
+    for (const r of survivors) expect((JSON.parse(r.out) as { sent: number }).sent).toBeGreaterThan(0);
+
+    // What the killed process had claimed and not sent is picked up by the next run
+    // (its owner process is gone), with the same papers and the same Message-ID.
+    expect((await app.runDigests({ now: DAY1 })).failed).toBe(0);
+    await smtp.waitFor(readers.length, 30_000);
+    for (const r of readers) expect(messageIds(smtp, r).size, r).toBe(1);
+    // Only a message in the relay's hands at the instant of the kill can arrive twice (same Message-ID).
+    expect(smtp.received.length - readers.length).toBeLessThanOrEqual(4);
+    const ledger = await app.database.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM deliveries GROUP BY status ORDER BY status');
+    expect(ledger).toEqual([{ status: 'sent', n: readers.length }]);
+    expect(await app.database.get('SELECT count(DISTINCT message_id) AS n FROM deliveries')).toEqual({ n: readers.length });
+  }, 120_000);
 });
