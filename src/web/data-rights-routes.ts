@@ -25,7 +25,7 @@ export interface DataRightsDeps {
  */
 export function registerDataRightsRoutes(app: Express, deps: DataRightsDeps): void {
   const now = () => (deps.clock ?? (() => new Date()))();
-  const limits = rateLimits(deps);
+  const limits = rateLimits({ ...deps, scope: 'data-rights' });
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   const reader = async (req: Request) => (await deps.links.resolve(deps.database, String(req.params.token ?? ''), 'manage', now())).subscriber;
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');

@@ -9,16 +9,17 @@ const pass: RequestHandler = (_req, _res, next) => next();
 /**
  * Per-IP limits: signups are scarce, token pages generous. On PostgreSQL the
  * counters live in the database, shared by every web node; one SQLite node
- * counts in memory.
+ * counts in memory. Each set of limits (`scope`) counts on its own, on both
+ * engines, as separate in-memory counters do.
  */
-export function rateLimits({ rateLimited, render, database }: { rateLimited: boolean; render: RenderPage; database?: Sql }) {
+export function rateLimits({ rateLimited, render, database, scope = 'web' }: { rateLimited: boolean; render: RenderPage; database?: Sql; scope?: string }) {
   const shared = database?.dialect === 'postgres' ? database : undefined;
   const make = (name: string, windowMs: number, limit: number): RequestHandler =>
     rateLimited
       ? rateLimit({
           windowMs,
           limit,
-          ...(shared ? { store: new DatabaseRateStore(shared, name) } : {}),
+          ...(shared ? { store: new DatabaseRateStore(shared, `${scope}:${name}`) } : {}),
           standardHeaders: 'draft-8',
           legacyHeaders: false,
           handler: (req, res) => {
