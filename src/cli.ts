@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
-import { migrate, migratePostgres, openDatabase } from './db/client.js';
+import { applyMigrations, openDatabase } from './db/client.js';
 import { AppError, InputError, isDatabaseBusy } from './errors.js';
 import { createLogger } from './logger.js';
 import { createServices, serve, work, type Services } from './main.js';
@@ -87,7 +87,7 @@ export function buildProgram(): Command {
       const config = loadConfig();
       const database = await openDatabase(config.database, { migrate: false });
       try {
-        const applied = database.sqlite ? migrate(database.sqlite) : await migratePostgres(database.pool!);
+        const applied = await applyMigrations(database);
         out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally {
         await database.close();

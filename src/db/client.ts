@@ -43,6 +43,11 @@ export async function openDatabase(
   return { ...sqliteSql(sqlite), sqlite, pool: null, close: async () => void sqlite.close() };
 }
 
+/** Applies the pending migrations of the database's engine; returns the names applied. */
+export async function applyMigrations(database: Database_): Promise<string[]> {
+  return database.sqlite ? migrate(database.sqlite) : migratePostgres(database.pool!);
+}
+
 /** Opens (creating if needed) the SQLite file with the pragmas Paperboy relies on. */
 export function openSqlite(path: string, options: { migrate?: boolean; busyTimeoutMs?: number } = {}): Sqlite {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

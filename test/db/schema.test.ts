@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, migratePostgres, openDatabase, type Database_ } from '../../src/db/client.js';
+import { applyMigrations, openDatabase, type Database_ } from '../../src/db/client.js';
 import { LEDGER_SQL } from '../../src/digests/delivery-ledger.js';
 import { onPostgres, tempDatabase, tempDir } from '../helpers.js';
 
@@ -38,7 +38,7 @@ describe('database', () => {
   });
 
   it('migrates only once', async () => {
-    expect(db.sqlite ? migrate(db.sqlite) : await migratePostgres(db.pool!)).toEqual([]);
+    expect(await applyMigrations(db)).toEqual([]);
   });
 
   // SQLite only: pragmas and SQLite's query plans (PostgreSQL plans small test tables with scans by design).
