@@ -68,7 +68,7 @@ export async function createServices(config: Config, log = createLogger(config.l
   const links = createLinks(secret, config.publicUrl);
   const outbound = createOutboundWorker({ database, mailer, renderEmail, links, log });
   // The one-click unsubscribe queue is a local SQLite file beside DATABASE_PATH on either engine (one per node).
-  const subscriptions = createSubscriptionService({ database, links, log, kickOutbound: () => outbound.kick(), unsubscribeQueuePath: `${config.databasePath}.unsubscribe-queue` });
+  const subscriptions = createSubscriptionService({ database, links, log, kickOutbound: () => outbound.kick(), databasePath: config.databasePath });
   const digest: DigestContext = {
     render: renderEmail,
     links,

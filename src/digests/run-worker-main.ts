@@ -10,6 +10,7 @@ import type { Mailer, OutgoingMail, SendResult } from '../email/mailer.js';
 import { quotedPrintablePart } from '../email/quoted-printable.js';
 import { createLogger } from '../logger.js';
 import { createLinks } from '../subscribers/links.js';
+import { useLocalUnsubscribeQueue } from '../subscribers/unsubscribe-queue.js';
 import { runDueDigests, type RunOptions } from './digest-run.js';
 import type { FromWorker, ToWorker } from './run-thread.js';
 
@@ -49,6 +50,8 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
 }
 
 const database = await openDatabase(config.database, { migrate: false, busyTimeoutMs: config.busyTimeoutMs });
+// Readers whose one-click unsubscribe waits in this node's local queue (PostgreSQL) are not mailed.
+useLocalUnsubscribeQueue(database, config.databasePath);
 try {
   const links = createLinks(secret, config.publicUrl);
   const summary = await runDueDigests(

@@ -35,7 +35,8 @@ export interface SubscriptionDeps {
    * Without it a PostgreSQL node has no queue and an unsubscribe that cannot get its row's lock fails.
    * SQLite always queues beside the database file.
    */
-  unsubscribeQueuePath?: string;
+  /** DATABASE_PATH: on PostgreSQL the node's local unsubscribe queue lives beside it. */
+  databasePath?: string;
 }
 
 /** How long a reader's unsubscribe waits for the write lock before it is queued instead. */
@@ -50,9 +51,9 @@ export type RequestedInterests = Pick<Preferences, 'topics' | 'keywords' | 'excl
 export type ConfirmationRequest = 'mailed' | 'capped' | 'suppressed';
 
 /** Subscribe, confirm, change preferences, pause, unsubscribe. */
-export function createSubscriptionService({ database, links, log, kickOutbound, unsubscribeQueuePath }: SubscriptionDeps) {
+export function createSubscriptionService({ database, links, log, kickOutbound, databasePath }: SubscriptionDeps) {
   const tx = <T>(fn: (t: Sql) => Promise<T>) => database.tx(fn);
-  if (!database.sqlite && unsubscribeQueuePath) useLocalUnsubscribeQueue(database, unsubscribeQueuePath);
+  if (databasePath) useLocalUnsubscribeQueue(database, databasePath);
 
   const busyLimitedTx = <T>(ms: number, fn: (t: Sql) => Promise<T>) => lockWaitLimitedTx(database, ms, fn);
 

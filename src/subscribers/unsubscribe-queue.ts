@@ -37,12 +37,18 @@ type QueueOwner = Pick<Database_, 'sqlite'>;
 /** Queue files of PostgreSQL connections (set by the subscription service from DATABASE_PATH). */
 const localQueues = new WeakMap<object, string>();
 
+/** The queue file of a node: beside its SQLite database file, or beside DATABASE_PATH on PostgreSQL. */
+const queueFile = (databasePath: string) => `${databasePath}.unsubscribe-queue`;
+
 /**
- * On PostgreSQL the queue stays a local SQLite file per node: names the file
- * (`<DATABASE_PATH>.unsubscribe-queue`) for this connection.
+ * On PostgreSQL the queue stays a local SQLite file per node, beside
+ * DATABASE_PATH: names it for this connection. Every connection of the node
+ * that loads readers (the web services' and the digest run's) must be named,
+ * or it would not see the unsubscribes queued there. No-op on SQLite, where the
+ * file is found beside the database.
  */
-export function useLocalUnsubscribeQueue(database: QueueOwner, path: string): void {
-  localQueues.set(database, path);
+export function useLocalUnsubscribeQueue(database: QueueOwner, databasePath: string): void {
+  if (!database.sqlite) localQueues.set(database, queueFile(databasePath));
 }
 
 /**
@@ -53,7 +59,7 @@ export function useLocalUnsubscribeQueue(database: QueueOwner, path: string): vo
 export function unsubscribeQueuePath(database: QueueOwner): string | null {
   const { sqlite } = database;
   if (!sqlite) return localQueues.get(database) ?? null;
-  return sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : `${sqlite.name}.unsubscribe-queue`;
+  return sqlite.memory || !sqlite.name || sqlite.name === ':memory:' ? null : queueFile(sqlite.name);
 }
 
 function open(path: string, create: boolean): Database.Database | null {

@@ -5,7 +5,8 @@ import { createLinks } from '../../src/subscribers/links.js';
 import { consentLog, findById, insertSubscriber, subscribersByIds, type Subscriber } from '../../src/subscribers/subscriber-repo.js';
 import { Preferences } from '../../src/subscribers/subscription-input.js';
 import { createSubscriptionService, type SubscriptionService } from '../../src/subscribers/subscription-service.js';
-import { queuedUnsubscribes } from '../../src/subscribers/unsubscribe-queue.js';
+import { queuedUnsubscribes, useLocalUnsubscribeQueue } from '../../src/subscribers/unsubscribe-queue.js';
+import { openDatabase } from '../../src/db/client.js';
 import { onPostgres, silentLog, tempDatabase, tempDir } from '../helpers.js';
 
 // Issue 12: the one-click unsubscribe queue on PostgreSQL. There is no database-wide
@@ -25,7 +26,7 @@ describe.runIf(onPostgres)('one-click unsubscribe while another transaction hold
   beforeEach(async () => {
     db = await tempDatabase();
     tmp = tempDir();
-    service = createSubscriptionService({ database: db, links, log: silentLog, kickOutbound: () => undefined, unsubscribeQueuePath: join(tmp.dir, 'paperboy.db.unsubscribe-queue') });
+    service = createSubscriptionService({ database: db, links, log: silentLog, kickOutbound: () => undefined, databasePath: join(tmp.dir, 'paperboy.db') });
     reader = await insertSubscriber(db, 'held@example.org', 'active', Preferences.parse({ topics: ['agents'] }), new Date().toISOString());
     blocker = new pg.Client({ connectionString: db.env.DATABASE_URL });
     await blocker.connect();
@@ -47,6 +48,14 @@ describe.runIf(onPostgres)('one-click unsubscribe while another transaction hold
     // The row still says active, but this node's reader loads (digest runs) see the unsubscribe.
     expect((await findById(db, reader.id))!.status).toBe('active');
     expect((await subscribersByIds(db, [reader.id]))[0]!.status).toBe('unsubscribed');
+    // So does the node's other connection, the one a digest run's worker thread opens.
+    const run = await openDatabase(db.env.DATABASE_URL!, { migrate: false });
+    try {
+      useLocalUnsubscribeQueue(run, join(tmp.dir, 'paperboy.db'));
+      expect((await subscribersByIds(run, [reader.id]))[0]!.status).toBe('unsubscribed');
+    } finally {
+      await run.close();
+    }
     expect(await service.forUnsubscribe(token(reader), new Date())).toMatchObject({ status: 'unsubscribed' });
     // Still locked: the drain gives up quickly and keeps the entry.
     await expect(service.drainUnsubscribeQueue()).rejects.toMatchObject({ code: '55P03' });
