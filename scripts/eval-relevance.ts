@@ -1,12 +1,11 @@
 // Relevance of digests on the labelled typed interests (test/fixtures/relevance-typed.json),
 // for both halves, against two baselines measured in the same run: `papers search`
 // with the same words, and the matcher as it was before the relevance work (commit
-// BASELINE, read from git into a temporary tree).
+// BASELINE, read from git into a cached tree with its own dependencies).
 // Usage: npx tsx scripts/eval-relevance.ts [--limit 25] [--verbose] [--no-baseline] [--dev-only]
 // --dev-only prints the development half alone: what tuning may look at (the held-out half is reported, not tuned on).
-import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database_ } from '../src/db/client.js';
@@ -29,11 +28,27 @@ async function sampleDatabase(): Promise<Database_> {
   return database;
 }
 
+/**
+ * A tree of BASELINE with its own dependencies (its package-lock.json, installed once with
+ * `npm ci`), cached under node_modules/.cache keyed by commit: the baseline used drizzle-orm,
+ * which this version no longer installs.
+ */
+function baselineTree(): string {
+  const commit = execFileSync('git', ['rev-parse', BASELINE], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = join(root, 'node_modules/.cache/paperboy', `baseline-${commit}`);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execSync(`git archive ${commit} package.json package-lock.json src migrations samples | tar -x -C ${dir}`, { cwd: root });
+  console.error(`installing the baseline's dependencies once into ${dir} (npm ci, about a minute)`);
+  execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(join(dir, '.complete'), `${commit}\n`);
+  return dir;
+}
+
 /** The matcher at BASELINE, run on its own copy of the sample corpus. */
-async function baselineRetriever(): Promise<{ retrieve: Retriever; cleanup: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'paperboy-baseline-'));
-  execSync(`git archive ${BASELINE} src migrations samples | tar -x -C ${dir}`, { cwd: root });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+async function baselineRetriever(): Promise<Retriever> {
+  const dir = baselineTree();
   const client = await import(join(dir, 'src/db/client.ts'));
   const sample = await import(join(dir, 'src/papers/sample-corpus.ts'));
   const ci = await import(join(dir, 'src/digests/candidate-index.ts'));
@@ -41,9 +56,8 @@ async function baselineRetriever(): Promise<{ retrieve: Retriever; cleanup: () =
   const database = client.openDatabase(':memory:');
   sample.loadSampleIfEmpty(database, new Date('2025-12-30T00:00:00Z'));
   const index = ci.createCandidateIndex(database, '0000', NOW);
-  const retrieve: Retriever = (interest) =>
+  return (interest) =>
     builder.buildDigest(index, { topics: [], keywords: [interest], exclude: [] }, { since: '0000', now: NOW, limit, alreadySent: () => false }).map((i: { id: string }) => i.id);
-  return { retrieve, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const database = await sampleDatabase();
@@ -54,12 +68,7 @@ const retrievers: [string, Retriever][] = [
   ['digest (this version)', await digestRetriever(database, limit, NOW)],
   ['papers search', (q) => searched.get(q) ?? []],
 ];
-let cleanup = () => {};
-if (!args.includes('--no-baseline')) {
-  const b = await baselineRetriever();
-  retrievers.push([`digest before (${BASELINE})`, b.retrieve]);
-  cleanup = b.cleanup;
-}
+if (!args.includes('--no-baseline')) retrievers.push([`digest before (${BASELINE})`, await baselineRetriever()]);
 
 const f = (x: number) => x.toFixed(2);
 console.log(`limit ${limit}; ${labels.length} labelled interests\n`);
@@ -78,5 +87,4 @@ if (verbose) {
     console.log(`\n${s.interest}: F1 ${f(s.f1)} (sent ${s.sent}, relevant ${s.relevant}, hits ${s.hits})\n  false positives:\n${t(s.falsePositives)}\n  missed:\n${t(s.missed)}`);
   }
 }
-cleanup();
 await database.close();
