@@ -63,7 +63,7 @@ export interface DigestContext {
 /** One paper's block with its abstract prepared for excerpts. */
 export interface PaperBlock {
   abstract: PreparedText;
-  /** The linked title for the list at the top (HTML) and its plain text. */
+  /** The linked title as an item of the list at the top (HTML), and the plain title. */
   tocHtml: string;
   title: string;
   fill: FillBlock;
@@ -103,21 +103,31 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   };
   return {
     abstract: prepareText(p.abstract.replace(/\s+/g, ' ').trim()),
-    tocHtml: `<a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a>`,
+    // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
+    tocHtml: `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"><a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a></li>`,
     title: p.title,
     fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText']),
     excerpts: new Map(),
   };
 }
 
-/** One paper's block (HTML and text) for one reader: their excerpt, why line and feedback links (none in the web copy). */
-function paperBlock(ctx: DigestContext, s: Subscriber, item: DigestPaper, archive: boolean): { html: string; text: string; block: PaperBlock } {
+// The excerpt key of a list of words. Readers with the same interest share one list (its hit's),
+// which is then joined once, not once per reader.
+const excerptKeys = new WeakMap<string[], string>();
+function excerptKey(words: string[]): string {
+  let key = excerptKeys.get(words);
+  if (key === undefined) excerptKeys.set(words, (key = words.join('\u0000')));
+  return key;
+}
+
+/** One paper's block (HTML and text) for one reader, added to `out`: their excerpt, why line and feedback links (none in the web copy). */
+function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, s: Subscriber, item: DigestPaper, archive: boolean): PaperBlock {
   let block = ctx.blocks?.get(item.pk);
   if (!block) {
     block = preparePaperBlock(ctx, item.paper);
     ctx.blocks?.set(item.pk, block);
   }
-  const key = item.words.join('\u0000');
+  const key = excerptKey(item.words);
   let cut = block.excerpts.get(key);
   if (!cut) {
     cut = excerpt(block.abstract, item.words, EXCERPT_WORDS, commonWords(ctx));
@@ -134,7 +144,20 @@ function paperBlock(ctx: DigestContext, s: Subscriber, item: DigestPaper, archiv
     feedbackHtml = ` · <a href="${href(more)}">More like this</a> · <a href="${href(less)}">Less like this</a>`;
     feedbackText = `\n   More like this: ${more}\n   Less like this: ${less}`;
   }
-  return { ...block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText }), block };
+  const filled = block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText });
+  out.html += filled.html;
+  out.text += filled.text;
+  return block;
+}
+
+// Every mailed digest has the same sections (personal links, a schedule): the message around the
+// papers is rendered once per process with holes, and each digest fills them in.
+const SHELL_HOLES = ['subject', 'heading', 'preview', 'dateLabel', 'interests', 'scheduleLabel', 'tocHtml', 'tocText', 'papersHtml', 'papersText', 'email', 'manageUrl', 'unsubscribeUrl', 'viewUrl', 'feedUrl'];
+const shells = new WeakMap<RenderEmail, FillBlock>();
+function mailShell(render: RenderEmail): FillBlock {
+  let shell = shells.get(render);
+  if (!shell) shells.set(render, (shell = render.shellWithHoles('digest', { archive: false }, SHELL_HOLES)));
+  return shell;
 }
 
 /** A chosen paper with its stored explanation. */
@@ -164,11 +187,8 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
   let tocHtml = '';
   let tocText = 'In this issue:';
   papers.forEach((item, i) => {
-    const { html, text, block } = paperBlock(ctx, s, item, view.archive);
-    papersBlock.html += html;
-    papersBlock.text += text;
-    // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
-    tocHtml += `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis">${block.tocHtml}</li>`;
+    const block = addPaperBlock(papersBlock, ctx, s, item, view.archive);
+    tocHtml += block.tocHtml;
     tocText += `\n ${i + 1}. ${block.title}`;
   });
   const data = {
@@ -178,15 +198,12 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
     dateLabel,
     interests: prefs ? describeInterests(prefs) : 'preferences not recorded with this issue',
     scheduleLabel: prefs ? scheduleLabel(prefs) : '',
-    archive: view.archive,
     tocHtml,
     tocText,
-    papersBlock,
-    ...(view.archive
-      ? {}
-      : { email: s.email, manageUrl: ctx.links.manageUrl(s), unsubscribeUrl, viewUrl: ctx.links.digestUrl(s, periodKey), feedUrl: ctx.links.feedUrl(s) }),
   };
-  const body = ctx.render('digest', data);
+  const body = view.archive
+    ? ctx.render('digest', { ...data, archive: true, papersBlock })
+    : mailShell(ctx.render)({ ...data, papersHtml: papersBlock.html, papersText: papersBlock.text, email: s.email, manageUrl: ctx.links.manageUrl(s), unsubscribeUrl, viewUrl: ctx.links.digestUrl(s, periodKey), feedUrl: ctx.links.feedUrl(s) });
   const listUnsubscribe = [`<${unsubscribeUrl}>`, ...(ctx.listUnsubscribeMailto ? [`<mailto:${ctx.listUnsubscribeMailto}?subject=unsubscribe>`] : [])].join(', ');
   return {
     to: s.email,

@@ -22,6 +22,12 @@ export type RenderEmail = ((name: string, data: Record<string, unknown>) => Rend
   mjmlOutput: Record<string, string>;
   block: (name: string, item: Record<string, unknown>) => RenderedEmail;
   blockWithHoles: (name: string, item: Record<string, unknown>, holes: string[]) => FillBlock;
+  /**
+   * The whole message rendered once with `data` and marks for `holes` (the papers go in the holes
+   * papersHtml and papersText). Only for data whose sections do not depend on the holes' values:
+   * a `{{#if}}` on a hole sees the mark, which is never empty.
+   */
+  shellWithHoles: (name: string, data: Record<string, unknown>, holes: string[]) => FillBlock;
 };
 
 /** Fills the holes of a prepared block (raw values: escaped here where the template escapes them). */
@@ -97,24 +103,37 @@ export async function compileEmailTemplates(mjmlOutput?: Record<string, string>,
     if (!b) throw new Error(`email template "${name}" has no {{#each papers}} block`);
     return { html: b.html(item), text: b.text(item) };
   };
-  const blockWithHoles = (name: string, item: Record<string, unknown>, holes: string[]): FillBlock => {
-    const marked = block(name, { ...item, ...Object.fromEntries(holes.map((h) => [h, holeMark(h)])) });
+  /** A filler for output rendered once with marks where `holes` go: each message then costs a few concatenations. */
+  const withHoles = (renderWith: (values: Record<string, string>) => RenderedEmail, holes: string[]): FillBlock => {
+    const marked = renderWith(Object.fromEntries(holes.map((h) => [h, holeMark(h)])));
     // [text, hole, text, hole, …, text]; each hole "name&" (raw) or "name&amp;" (escaped).
-    const html = marked.html.split('\u0000');
-    const text = marked.text.split('\u0000');
-    const wellFormed = (parts: string[]) => parts.every((p, i) => i % 2 === 0 || holes.some((h) => p === `${h}&` || p === `${h}&amp;`));
-    // Paper text that itself holds a NUL would confuse the split: fill such a block the slow way.
-    if (!wellFormed(html) || !wellFormed(text)) return (values) => block(name, { ...item, ...values });
-    const fill = (parts: string[], values: Record<string, string>) => {
-      let out = parts[0]!;
-      for (let i = 1; i < parts.length; i += 2) {
-        const hole = parts[i]!;
-        out += (hole.endsWith('&amp;') ? hb.escapeExpression(values[hole.slice(0, -5)] ?? '') : (values[hole.slice(0, -1)] ?? '')) + parts[i + 1]!;
+    const parse = (out: string) => {
+      const parts = out.split('\u0000');
+      const statics = parts.filter((_, i) => i % 2 === 0);
+      const marks = parts.filter((_, i) => i % 2 === 1);
+      const names = marks.map((m) => holes.find((h) => m === `${h}&` || m === `${h}&amp;`));
+      if (names.some((n) => n === undefined)) return null;
+      return { statics, names: names as string[], escaped: marks.map((m) => m.endsWith('&amp;')) };
+    };
+    const html = parse(marked.html);
+    const text = parse(marked.text);
+    // Template text that itself holds a NUL would confuse the split: fill such a part the slow way.
+    if (!html || !text) return renderWith;
+    const fill = ({ statics, names, escaped }: NonNullable<typeof html>, values: Record<string, string>) => {
+      let out = statics[0]!;
+      for (let i = 0; i < names.length; i++) {
+        const value = values[names[i]!] ?? '';
+        out += (escaped[i] ? hb.escapeExpression(value) : value) + statics[i + 1]!;
       }
       return out;
     };
     return (values) => ({ html: fill(html, values), text: fill(text, values) });
   };
+  const blockWithHoles = (name: string, item: Record<string, unknown>, holes: string[]): FillBlock =>
+    withHoles((values) => block(name, { ...item, ...values }), holes);
+  // The papers go in the holes papersHtml and papersText.
+  const shellWithHoles = (name: string, data: Record<string, unknown>, holes: string[]): FillBlock =>
+    withHoles((values) => render(name, { ...data, ...values, papersBlock: { html: values.papersHtml ?? '', text: values.papersText ?? '' } }), holes);
   const render = (name: string, data: Record<string, unknown>): RenderedEmail => {
     const t = get(name);
     let papersBlock = data.papersBlock as RenderedEmail | undefined;
@@ -124,5 +143,5 @@ export async function compileEmailTemplates(mjmlOutput?: Record<string, string>,
     }
     return { html: t.html({ ...data, papersBlock }), text: t.text({ ...data, papersBlock }) };
   };
-  return Object.assign(render, { block, blockWithHoles, mjmlOutput: Object.fromEntries(files.map((f, i) => [f.name, htmls[i]!])) });
+  return Object.assign(render, { block, blockWithHoles, shellWithHoles, mjmlOutput: Object.fromEntries(files.map((f, i) => [f.name, htmls[i]!])) });
 }

@@ -31,6 +31,20 @@ describe('email templates', () => {
     }
   });
 
+  it('fills a whole message prepared with holes exactly as a full render of it', async () => {
+    const render = await compileEmailTemplates();
+    const holes = ['subject', 'heading', 'interests', 'tocHtml', 'papersHtml', 'papersText', 'email', 'manageUrl', 'viewUrl'];
+    const shell = render.shellWithHoles('digest', { archive: false, scheduleLabel: 'daily at 07:00 (UTC)', feedUrl: 'https://x.example/feed' }, holes);
+    for (const email of ['ada@example.com', 'o\'brien+"x"@example.com', 'nul\u0000@example.com']) {
+      const values = { subject: 'Agents & <tools> · Tue', heading: '2 papers', interests: '"agents" & <rl>', tocHtml: '<li>A &amp; B</li>', papersHtml: '<p>paper <b>one</b></p>', papersText: '• paper one & two', email, manageUrl: 'https://x.example/manage/a?b=1&c=2', viewUrl: 'https://x.example/digest/v' };
+      const full = render('digest', { archive: false, scheduleLabel: 'daily at 07:00 (UTC)', feedUrl: 'https://x.example/feed', ...values, papersBlock: { html: values.papersHtml, text: values.papersText } });
+      expect(shell(values)).toEqual(full);
+      expect(full.html).toContain('<p>paper <b>one</b></p>');
+      expect(full.html).toContain('&quot;agents&quot; &amp; &lt;rl&gt;');
+      expect(full.html).toContain('https://x.example/manage/a?b&#x3D;1&amp;c&#x3D;2');
+    }
+  });
+
   it('uses system fonts only: no email loads a web font (Google would see each reader open it)', async () => {
     const render = await compileEmailTemplates();
     expect(Object.keys(render.mjmlOutput).sort()).toEqual(['confirm.mjml', 'digest.mjml', 'manage.mjml', 'silence.mjml']);
