@@ -64,6 +64,8 @@ export async function loadPapers(database: Sql, pks: number[]): Promise<Map<numb
 /** A paper admitted by one interest, with its relevance and its score as a single-interest pick. */
 export interface RankedHit extends QueryHit {
   score: number;
+  /** The paper's firstSeenAt (readers' windows are checked against it for every hit walked). */
+  seen: string;
 }
 
 // Vocabulary and IDF are learned from the newest papers: enough to know which
@@ -100,7 +102,7 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
-  const similarCache = new Map<string, Map<number, number>>();
+  const similarCache = new Map<string, [number, number][]>();
   let vectorCache: { byPk: Map<number, Vector>; byTerm: Map<number, number[]>; byAuthor: Map<string, number[]> } | undefined;
   const vectors = () => {
     if (vectorCache) return vectorCache;
@@ -134,11 +136,11 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
     vector: (pk: number) => vectors().byPk.get(pk),
 
     /**
-     * Slice papers whose cosine with a paper's vector is at least `min`, remembered per paper for the run.
-     * Candidates come through an inverted index over the vector's heaviest words (cheap per reader); the
-     * cosine that decides is exact.
+     * Slice papers whose cosine with a paper's vector is at least `min`, as [pk, cosine], most similar
+     * first; remembered per paper for the run. Candidates come through an inverted index over the
+     * vector's heaviest words (cheap per reader); the cosine that decides is exact.
      */
-    similar(p: { pk?: number; vector: Vector }, min: number): Map<number, number> {
+    similar(p: { pk?: number; vector: Vector }, min: number): [number, number][] {
       const key = p.pk === undefined ? undefined : `${p.pk}:${min}`;
       const known = key === undefined ? undefined : similarCache.get(key);
       if (known) return known;
@@ -152,12 +154,13 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
         .slice(0, SIMILAR_PROBE_WORDS);
       const shared = new Map<number, number>();
       for (const i of heaviest) for (const pk of v.byTerm.get(ids[i]!) ?? []) shared.set(pk, (shared.get(pk) ?? 0) + 1);
-      const out = new Map<number, number>();
+      const out: [number, number][] = [];
       for (const [pk, n] of shared) {
         if (n < 2) continue;
         const sim = cosine(p.vector, v.byPk.get(pk)!);
-        if (sim >= min) out.set(pk, sim);
+        if (sim >= min) out.push([pk, sim]);
       }
+      out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       if (key !== undefined) similarCache.set(key, out);
       return out;
     },
@@ -183,7 +186,7 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
       const all = combine(parts);
       const admitted = admit(all, slice.size, { catalogue: interest.kind === 'topic', own: parts[0] });
       const list = admitted
-        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk) }))
+        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk), seen: papers.get(h.pk)!.firstSeenAt }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
       r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
       rankedCache.set(interest.key, r);

@@ -60,11 +60,19 @@ function matchedTerms(hit: RankedHit): string {
 function why(matches: Match[], notes: string[]): string {
   if (!matches.length) return notes.join(' · ').replace(/^./, (c) => c.toUpperCase());
   const [{ interest, hit }, ...others] = matches as [Match, ...Match[]];
+  // Most papers go for one interest and nothing else: their line is the same for every reader.
+  const sole = others.length === 0 && notes.length === 0;
+  const known = sole ? soleWhy.get(hit) : undefined;
+  if (known !== undefined) return known;
   const shown = matchedTerms(hit);
   const main = interest.kind === 'topic' ? `Matches ${interest.label}: ${shown}` : `${shown} — from your ${interest.label}`;
   const also = others.length ? ` · also ${others.map((o) => o.interest.label).join(', ')}` : '';
-  return `${main}${also}${notes.map((n) => ` · ${n}`).join('')}`;
+  const line = `${main}${also}${notes.map((n) => ` · ${n}`).join('')}`;
+  if (sole) soleWhy.set(hit, line);
+  return line;
 }
+// A hit belongs to one interest, so its why line alone is a function of the hit.
+const soleWhy = new WeakMap<RankedHit, string>();
 
 // Ratings move a paper by at most ×2.5 (rel × (1 + 1.5 × cos)), so the papers a reader's
 // signals rerank are the interests' strongest few times the digest's size, not all of them.
@@ -92,30 +100,38 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
   const interests = index.interestsOf(subscriber);
   const ranked = interests.map((i) => ({ interest: i, ...index.ranked(i) }));
   const accept = (pk: number) => index.paper(pk)!.firstSeenAt > req.since && !excluded.has(pk) && !req.alreadySent(pk);
+  const acceptHit = (hit: RankedHit) => hit.seen > req.since && !excluded.has(hit.pk) && !req.alreadySent(hit.pk);
+  const candidates: Candidate[] = [];
   const chosen = new Set<number>();
   for (const r of ranked) {
     let taken = 0;
     for (const hit of r.list) {
       if (taken >= req.limit) break;
-      if (!accept(hit.pk)) continue;
-      chosen.add(hit.pk);
+      if (!acceptHit(hit)) continue;
       taken++;
+      if (chosen.has(hit.pk)) continue;
+      chosen.add(hit.pk);
+      // With one interest the hit is the whole match; with several, every interest that admits the paper counts.
+      const matches: Match[] = [];
+      if (ranked.length === 1) matches.push({ interest: r.interest, hit });
+      else {
+        for (const other of ranked) {
+          const h = other === r ? hit : other.byPk.get(hit.pk);
+          if (h) matches.push({ interest: other.interest, hit: h });
+        }
+      }
+      if (matches.length > 1) matches.sort((a, b) => b.hit.rel - a.hit.rel);
+      candidates.push({ pk: hit.pk, rel: relevance(matches[0]!.hit.rel, matches.length - 1), matches, notes: [] });
     }
   }
-  const candidates: Candidate[] = [...chosen].map((pk) => {
-    const matches: Match[] = [];
-    for (const r of ranked) {
-      const hit = r.byPk.get(pk);
-      if (hit) matches.push({ interest: r.interest, hit });
-    }
-    matches.sort((a, b) => b.hit.rel - a.hit.rel);
-    return { pk, rel: relevance(matches[0]!.hit.rel, matches.length - 1), matches, notes: [] };
-  });
   const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, strongest(index, candidates, RERANK_POOL * req.limit), accept, req.limit) : candidates;
-  const scored = final.map((c) => ({ ...c, score: Math.round(c.rel * index.boost(c.pk) * 1000) / 1000 }));
-  scored.sort((a, b) => b.score - a.score || a.pk - b.pk);
+  // Scores and order by position (no object per candidate): a reader has a few dozen candidates and 100,000 readers run.
+  const scores = final.map((c) => Math.round(c.rel * index.boost(c.pk) * 1000) / 1000);
+  const order = final.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || final[a]!.pk - final[b]!.pk);
   // Why lines and highlights only for the papers that go.
-  return scored.slice(0, req.limit).map(({ pk, score, matches, notes }) => {
+  return order.slice(0, req.limit).map((i) => {
+    const { pk, matches, notes } = final[i]!;
+    const score = scores[i]!;
     const paper = index.paper(pk)!;
     const words = matches.length === 1 ? matches[0]!.hit.words : [...new Set(matches.flatMap((m) => m.hit.words))];
     return { pk, id: paper.id, title: paper.title, score, why: why(matches, notes), interests: matches.map((m) => m.interest.label), words };

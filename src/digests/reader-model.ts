@@ -38,6 +38,31 @@ export function cosine(a: Vector, b: Vector): number {
   return dot;
 }
 
+// One reader's rated papers are compared with a few dozen candidates: each rated paper is spread
+// into a dense array once and every candidate reads its own words from it (no merging per pair).
+let dense = new Float64Array(1 << 16);
+
+/** For each vector of `vs`, the index in `papers` of its nearest paper by cosine (-1 when there are none) and that cosine. */
+export function nearestEach(vs: Vector[], papers: { vector: Vector }[]): { at: Int32Array; sim: Float64Array } {
+  const at = new Int32Array(vs.length).fill(-1);
+  const sim = new Float64Array(vs.length);
+  papers.forEach(({ vector: { ids, w } }, p) => {
+    const last = ids.length ? ids[ids.length - 1]! : 0;
+    if (last >= dense.length) dense = new Float64Array(Math.max(last + 1, dense.length * 2));
+    for (let i = 0; i < ids.length; i++) dense[ids[i]!] = w[i]!;
+    vs.forEach((v, k) => {
+      let dot = 0;
+      for (let j = 0; j < v.ids.length; j++) {
+        const id = v.ids[j]!;
+        if (id < dense.length) dot += dense[id]! * v.w[j]!;
+      }
+      if (at[k] === -1 || dot > sim[k]!) [at[k], sim[k]] = [p, dot];
+    });
+    for (let i = 0; i < ids.length; i++) dense[ids[i]!] = 0;
+  });
+  return { at, sim };
+}
+
 /** An author's name as a comparable key: diacritics folded, first initial + last name ("Y. LeCun", "Yann LeCun" → "y lecun"). */
 export function authorKey(name: string): string | null {
   const parts = foldDiacritics(name).toLowerCase().replace(/[^\p{L}\s.'-]/gu, ' ').split(/[\s.]+/).filter(Boolean);

@@ -6,7 +6,7 @@
 // author they follow are added. Each change is named in the why line.
 import type { CandidateIndex } from './candidate-index.js';
 import type { Match } from './digest-builder.js';
-import { authorKey, cosine, type Vector } from './reader-model.js';
+import { authorKey, nearestEach, type Vector } from './reader-model.js';
 
 /** A paper the reader rated or follows, as the model needs it. */
 export interface SignalPaper {
@@ -55,20 +55,10 @@ export const emptySignals = (s: ReaderSignals) => !s.liked.length && !s.disliked
 
 const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)}…` : title}’`;
 
-/** The nearest of some papers to a vector, by cosine (null when there are none). */
-function nearest(v: Vector, papers: SignalPaper[]): { paper: SignalPaper; sim: number } | null {
-  let best: { paper: SignalPaper; sim: number } | null = null;
-  for (const paper of papers) {
-    const sim = cosine(v, paper.vector);
-    if (!best || sim > best.sim) best = { paper, sim };
-  }
-  return best;
-}
-
 /** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
 export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean, limit: number): Candidate[] {
   // Only a digest's worth of papers can go: each seed or liked paper proposes its `limit` nearest.
-  const closestInSlice = (p: SignalPaper, min: number) => [...index.similar(p, min)].sort((a, b) => b[1] - a[1]).slice(0, limit);
+  const closestInSlice = (p: SignalPaper, min: number) => index.similar(p, min).slice(0, limit);
   const liked = signals.liked.slice(-FEEDBACK.memory);
   const disliked = signals.disliked.slice(-FEEDBACK.memory);
   // A seed paper is one the reader already knows: it is never sent to them.
@@ -106,19 +96,22 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     }
   }
   const out: Candidate[] = [];
-  for (const c of byPk.values()) {
-    const v = index.vector(c.pk)!;
-    const up = nearest(v, liked);
-    const down = nearest(v, disliked);
-    const [u, d] = [up?.sim ?? 0, down?.sim ?? 0];
+  const pool = [...byPk.values()];
+  const vectors = pool.map((c) => index.vector(c.pk)!);
+  const nearLiked = nearestEach(vectors, liked);
+  const nearDisliked = nearestEach(vectors, disliked);
+  pool.forEach((c, k) => {
+    const up = liked[nearLiked.at[k]!];
+    const down = disliked[nearDisliked.at[k]!];
+    const [u, d] = [up ? nearLiked.sim[k]! : 0, down ? nearDisliked.sim[k]! : 0];
     // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
     const keep = followed.has(c.pk);
-    if (!keep && d >= FEEDBACK.dropDisliked && d > u) continue;
+    if (!keep && d >= FEEDBACK.dropDisliked && d > u) return;
     c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
-    if (!keep && c.rel === 0) continue;
-    if (down && d >= FEEDBACK.mention && d > u) c.notes.push(`ranked lower: like ${quote(down.paper.title)}, which you marked less like this`);
-    else if (up && u >= FEEDBACK.mention && !becauseLiked.has(c.pk)) c.notes.push(`ranked higher: like ${quote(up.paper.title)}, which you liked`);
+    if (!keep && c.rel === 0) return;
+    if (down && d >= FEEDBACK.mention && d > u) c.notes.push(`ranked lower: like ${quote(down.title)}, which you marked less like this`);
+    else if (up && u >= FEEDBACK.mention && !becauseLiked.has(c.pk)) c.notes.push(`ranked higher: like ${quote(up.title)}, which you liked`);
     out.push(c);
-  }
+  });
   return out;
 }

@@ -63,11 +63,19 @@ export function createSignalLoader(database: Sql, stats: CorpusStats) {
     return s;
   };
   // The chunk's readers go as one JSON list (SQLite) or one array (PostgreSQL): one statement per chunk.
-  const ratings =
-    database.dialect === 'postgres'
-      ? 'SELECT f.subscriber_id AS sid, f.choice, p.pk, p.title, p.abstract FROM paper_feedback f JOIN papers p ON p.pk = f.paper_pk WHERE f.subscriber_id = ANY(?::int[]) ORDER BY f.created_at, p.pk'
-      : 'SELECT f.subscriber_id AS sid, f.choice, p.pk, p.title, p.abstract FROM paper_feedback f JOIN papers p ON p.pk = f.paper_pk WHERE f.subscriber_id IN (SELECT value FROM json_each(?)) ORDER BY f.created_at, p.pk';
-  const readerList = (ids: number[]) => (database.dialect === 'postgres' ? ids : JSON.stringify(ids));
+  // Ratings come as paper keys; a rated paper's text is read once per run, when first needed.
+  const pg = database.dialect === 'postgres';
+  const readerList = (ids: number[]) => (pg ? ids : JSON.stringify(ids));
+  const ratings = pg
+    ? 'SELECT subscriber_id AS sid, choice, paper_pk AS pk FROM paper_feedback WHERE subscriber_id = ANY(?::int[]) ORDER BY created_at, paper_pk'
+    : 'SELECT subscriber_id AS sid, choice, paper_pk AS pk FROM paper_feedback WHERE subscriber_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, paper_pk';
+  const texts = pg
+    ? 'SELECT pk, title, abstract FROM papers WHERE pk = ANY(?::int[])'
+    : 'SELECT pk, title, abstract FROM papers WHERE pk IN (SELECT value FROM json_each(?))';
+  const rated = async (pks: number[]) => {
+    const missing = [...new Set(pks.filter((pk) => !vectors.has(pk)))];
+    if (missing.length) for (const p of await database.all<{ pk: number; title: string; abstract: string }>(texts, [readerList(missing)])) paperOf(p);
+  };
   return {
     /** Signals of the readers who told us anything (readers without any are absent: their digest is exactly what their interests give). */
     async load(readers: { id: number; seeds: string[]; authors: string[] }[]): Promise<Map<number, ReaderSignals>> {
@@ -77,8 +85,13 @@ export function createSignalLoader(database: Sql, stats: CorpusStats) {
         if (!s) out.set(id, (s = { liked: [], disliked: [], seeds: [], authors: [] }));
         return s;
       };
-      const rows = await database.all<{ sid: number; choice: FeedbackChoice; pk: number; title: string; abstract: string }>(ratings, [readerList(readers.map((r) => r.id))]);
-      for (const r of rows) (r.choice === 'more' ? of(r.sid).liked : of(r.sid).disliked).push(paperOf(r));
+      const rows = await database.all<{ sid: number; choice: FeedbackChoice; pk: number }>(ratings, [readerList(readers.map((r) => r.id))]);
+      await rated(rows.map((r) => r.pk));
+      for (const r of rows) {
+        const paper = vectors.get(r.pk);
+        // A paper deleted between the two statements has no text (its ratings go with it: the key cascades).
+        if (paper) (r.choice === 'more' ? of(r.sid).liked : of(r.sid).disliked).push(paper);
+      }
       for (const r of readers) {
         for (const ref of r.seeds) {
           const paper = await seedOf(ref);
