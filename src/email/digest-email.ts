@@ -111,13 +111,23 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   };
 }
 
-// The excerpt key of a list of words. Readers with the same interest share one list (its hit's),
-// which is then joined once, not once per reader.
-const excerptKeys = new WeakMap<string[], string>();
-function excerptKey(words: string[]): string {
-  let key = excerptKeys.get(words);
-  if (key === undefined) excerptKeys.set(words, (key = words.join('\u0000')));
-  return key;
+type Excerpt = { html: string; text: string };
+// Readers of one interest share its hit's list of words (one paper's): their excerpt is found by the
+// list itself. Lists made for one reader (several interests) die with it, and so do their entries.
+const excerptsByList = new WeakMap<string[], { ctx: DigestContext; pk: number; cut: Excerpt }>();
+
+/** The excerpt of a paper around a reader's words, cached per run. */
+function excerptFor(ctx: DigestContext, block: PaperBlock, pk: number, words: string[]): Excerpt {
+  const known = excerptsByList.get(words);
+  if (known && known.ctx === ctx && known.pk === pk) return known.cut;
+  const key = words.join('\u0000');
+  let cut = block.excerpts.get(key);
+  if (!cut) {
+    cut = excerpt(block.abstract, words, EXCERPT_WORDS, commonWords(ctx));
+    if (block.excerpts.size < 64) block.excerpts.set(key, cut);
+  }
+  excerptsByList.set(words, { ctx, pk, cut });
+  return cut;
 }
 
 /** One paper's block (HTML and text) for one reader, added to `out`: their excerpt, why line and feedback links (none in the web copy). */
@@ -127,12 +137,7 @@ function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, 
     block = preparePaperBlock(ctx, item.paper);
     ctx.blocks?.set(item.pk, block);
   }
-  const key = excerptKey(item.words);
-  let cut = block.excerpts.get(key);
-  if (!cut) {
-    cut = excerpt(block.abstract, item.words, EXCERPT_WORDS, commonWords(ctx));
-    if (block.excerpts.size < 64) block.excerpts.set(key, cut);
-  }
+  const cut = excerptFor(ctx, block, item.pk, item.words);
   let feedbackHtml = '';
   let feedbackText = '';
   if (!archive) {
