@@ -64,8 +64,9 @@ export async function loadPapers(database: Sql, pks: number[]): Promise<Map<numb
 /** A paper admitted by one interest, with its relevance and its score as a single-interest pick. */
 export interface RankedHit extends QueryHit {
   score: number;
-  /** The paper's firstSeenAt (readers' windows are checked against it for every hit walked). */
+  /** The paper's firstSeenAt (readers' windows are checked against it for every hit walked) and boost. */
   seen: string;
+  boost: number;
 }
 
 // Vocabulary and IDF are learned from the newest papers: enough to know which
@@ -186,7 +187,7 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
       const all = combine(parts);
       const admitted = admit(all, slice.size, { catalogue: interest.kind === 'topic', own: parts[0] });
       const list = admitted
-        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk), seen: papers.get(h.pk)!.firstSeenAt }))
+        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk), seen: papers.get(h.pk)!.firstSeenAt, boost: this.boost(h.pk) }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
       r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
       rankedCache.set(interest.key, r);

@@ -126,7 +126,7 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
   }
   const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, strongest(index, candidates, RERANK_POOL * req.limit), accept, req.limit) : candidates;
   // Scores and order by position (no object per candidate): a reader has a few dozen candidates and 100,000 readers run.
-  const scores = final.map((c) => Math.round(c.rel * index.boost(c.pk) * 1000) / 1000);
+  const scores = final.map((c) => Math.round(c.rel * (c.matches[0]?.hit.boost ?? index.boost(c.pk)) * 1000) / 1000);
   const order = final.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || final[a]!.pk - final[b]!.pk);
   // Why lines and highlights only for the papers that go.
   return order.slice(0, req.limit).map((i) => {

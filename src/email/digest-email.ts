@@ -67,6 +67,7 @@ export interface PaperBlock {
   tocHtml: string;
   title: string;
   fill: FillBlock;
+  archiveFill: FillBlock;
   /** Excerpts by the words they centre on: readers with the same interest share them within a run. */
   excerpts: Map<string, { html: string; text: string }>;
 }
@@ -93,6 +94,7 @@ export function paperMeta(p: RecentPaper): { meta: string; age: string } {
 
 function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   const link = readerLink(p.urlPage, p.urlAbs, p.title);
+  let archiveFill: FillBlock | undefined;
   const fields = {
     pk: p.pk,
     title: p.title,
@@ -106,7 +108,9 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
     // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
     tocHtml: `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"><a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a></li>`,
     title: p.title,
-    fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText']),
+    fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackUrl']),
+    // The web copy's block has no feedback links (rarely needed: made on first use).
+    archiveFill: (values) => (archiveFill ??= ctx.render.blockWithHoles('digest', { ...fields, feedbackUrl: '' }, ['excerptHtml', 'excerptText', 'why']))(values),
     excerpts: new Map(),
   };
 }
@@ -138,18 +142,9 @@ function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, 
     ctx.blocks?.set(item.pk, block);
   }
   const cut = excerptFor(ctx, block, item.pk, item.words);
-  let feedbackHtml = '';
-  let feedbackText = '';
-  if (!archive) {
-    // One signature per paper: both links carry the same token, only the choice differs.
-    const url = ctx.links.feedbackUrl(s, item.paper.id);
-    const [more, less] = [`${url}?choice=more`, `${url}?choice=less`];
-    // A token is base64url; only an unusual PUBLIC_URL could hold a character to escape (tested once, not escaped per link).
-    const href = /[&<>"']/.test(url) ? escapeHtml : (x: string) => x;
-    feedbackHtml = ` · <a href="${href(more)}">More like this</a> · <a href="${href(less)}">Less like this</a>`;
-    feedbackText = `\n   More like this: ${more}\n   Less like this: ${less}`;
-  }
-  const filled = block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackHtml, feedbackText });
+  const values = { excerptHtml: cut.html, excerptText: cut.text, why: item.why };
+  // One signature per paper: both links carry the same token, only the choice differs.
+  const filled = archive ? block.archiveFill(values) : block.fill({ ...values, feedbackUrl: ctx.links.feedbackUrl(s, item.paper.id) });
   out.html += filled.html;
   out.text += filled.text;
   return block;

@@ -17,16 +17,16 @@ const paper = (title: string) => ({
 describe('email templates', () => {
   it('fills a block prepared with holes exactly as a full render of the block', async () => {
     const render = await compileEmailTemplates();
-    const values = { excerptHtml: 'Highlighted <mark>words</mark> &amp; more', excerptText: 'Highlighted words & more', why: 'Matches "Agents" & <tools>', feedbackHtml: ' · <a href="https://x.example/f">More like this</a>', feedbackText: '\n   More like this: https://x.example/f' };
+    const values = { excerptHtml: 'Highlighted <mark>words</mark> &amp; more', excerptText: 'Highlighted words & more', why: 'Matches "Agents" & <tools>', feedbackUrl: 'https://x.example/f/a.b?x=1&y=2' };
     for (const title of ['Plain title', 'A <script>alert(1)</script> & "quoted" title', 'A title with a \u0000NUL\u0000 in it']) {
       const item = paper(title);
-      const filled = render.blockWithHoles('digest', item, ['excerptHtml', 'excerptText', 'why', 'feedbackHtml', 'feedbackText'])(values);
+      const filled = render.blockWithHoles('digest', item, ['excerptHtml', 'excerptText', 'why', 'feedbackUrl'])(values);
       expect(filled).toEqual(render.block('digest', { ...item, ...values }));
       expect(filled.html).toContain('Matches &quot;Agents&quot; &amp; &lt;tools&gt;');
       expect(filled.html).toContain('Highlighted <mark>words</mark>');
       expect(filled.text).toContain('Why: Matches "Agents" & <tools>');
-      expect(filled.html).toContain('<a href="https://x.example/f">More like this</a>');
-      expect(filled.text).toContain('More like this: https://x.example/f');
+      expect(filled.html).toContain('<a href="https://x.example/f/a.b?x&#x3D;1&amp;y&#x3D;2?choice=more">More like this</a>');
+      expect(filled.text).toContain('More like this: https://x.example/f/a.b?x=1&y=2?choice=more');
       expect(filled.html).not.toContain('<script>');
     }
   });
