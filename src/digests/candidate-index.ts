@@ -67,6 +67,15 @@ export interface RankedHit extends QueryHit {
   /** The paper's firstSeenAt (readers' windows are checked against it for every hit walked) and boost. */
   seen: string;
   boost: number;
+  /** The paper's place in the slice (0 … size − 1). */
+  slot: number;
+}
+
+/** An interest's admitted papers for a run: best first, by key, and as a bit per slice slot (a cheap "no" for most lookups). */
+export interface Ranked {
+  list: RankedHit[];
+  byPk: Map<number, RankedHit>;
+  admits: Uint8Array;
 }
 
 // Vocabulary and IDF are learned from the newest papers: enough to know which
@@ -97,9 +106,10 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
   // Papers first seen after `now` belong to a later run (a run replayed with --now, a clock ahead of us).
   const rows = await database.all<Row>(`SELECT ${PAPER_COLUMNS} FROM papers WHERE first_seen_at > ? AND first_seen_at <= ? ORDER BY pk`, [windowStart, now.toISOString()]);
   const papers = new Map<number, RecentPaper>(rows.map((r) => [r.pk, toPaper(r)]));
+  const slotOf = new Map(rows.map((r, i) => [r.pk, i]));
   const stats = await corpusStats(database);
   const slice = createSliceIndex([...papers.values()], stats);
-  const rankedCache = new Map<string, { list: RankedHit[]; byPk: Map<number, RankedHit> }>();
+  const rankedCache = new Map<string, Ranked>();
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
   const interestCache = new Map<string, Interest | null>();
@@ -180,16 +190,18 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
     },
 
     /** Papers an interest admits, best first (scored once per run). */
-    ranked(interest: Interest): { list: RankedHit[]; byPk: Map<number, RankedHit> } {
+    ranked(interest: Interest): Ranked {
       let r = rankedCache.get(interest.key);
       if (r) return r;
       const parts = interest.queries.map((q, i) => scaled(slice.score(q), i > 0 && interest.borrowed ? BORROWED_WEIGHT : 1));
       const all = combine(parts);
       const admitted = admit(all, slice.size, { catalogue: interest.kind === 'topic', own: parts[0] });
       const list = admitted
-        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk), seen: papers.get(h.pk)!.firstSeenAt, boost: this.boost(h.pk) }))
+        .map((h) => ({ ...h, score: Math.min(1, h.rel) * this.boost(h.pk), seen: papers.get(h.pk)!.firstSeenAt, boost: this.boost(h.pk), slot: slotOf.get(h.pk)! }))
         .sort((a, b) => b.score - a.score || a.pk - b.pk);
-      r = { list, byPk: new Map(list.map((h) => [h.pk, h])) };
+      const admits = new Uint8Array((papers.size + 7) >> 3);
+      for (const h of list) admits[h.slot >> 3]! |= 1 << (h.slot & 7);
+      r = { list, byPk: new Map(list.map((h) => [h.pk, h])), admits };
       rankedCache.set(interest.key, r);
       return r;
     },

@@ -98,12 +98,12 @@ function strongest(index: CandidateIndex, candidates: Candidate[], n: number): C
 export function buildDigest(index: CandidateIndex, subscriber: { topics: string[]; keywords: string[]; exclude: string[] }, req: DigestRequest): DigestItem[] {
   const excluded = index.excluded(subscriber);
   const interests = index.interestsOf(subscriber);
-  const ranked = interests.map((i) => ({ interest: i, ...index.ranked(i) }));
+  const ranked = interests.map((i) => ({ interest: i, r: index.ranked(i) }));
   const accept = (pk: number) => index.paper(pk)!.firstSeenAt > req.since && !excluded.has(pk) && !req.alreadySent(pk);
   const acceptHit = (hit: RankedHit) => hit.seen > req.since && !excluded.has(hit.pk) && !req.alreadySent(hit.pk);
   const candidates: Candidate[] = [];
   const chosen = new Set<number>();
-  for (const r of ranked) {
+  for (const { interest, r } of ranked) {
     let taken = 0;
     for (const hit of r.list) {
       if (taken >= req.limit) break;
@@ -113,11 +113,11 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
       chosen.add(hit.pk);
       // With one interest the hit is the whole match; with several, every interest that admits the paper counts.
       const matches: Match[] = [];
-      if (ranked.length === 1) matches.push({ interest: r.interest, hit });
+      if (ranked.length === 1) matches.push({ interest, hit });
       else {
         for (const other of ranked) {
-          const h = other === r ? hit : other.byPk.get(hit.pk);
-          if (h) matches.push({ interest: other.interest, hit: h });
+          if (other.r === r) matches.push({ interest: other.interest, hit });
+          else if (other.r.admits[hit.slot >> 3]! & (1 << (hit.slot & 7))) matches.push({ interest: other.interest, hit: other.r.byPk.get(hit.pk)! });
         }
       }
       if (matches.length > 1) matches.sort((a, b) => b.hit.rel - a.hit.rel);
