@@ -66,6 +66,8 @@ export interface PaperBlock {
   /** The linked title as an item of the list at the top (HTML), and the plain title. */
   tocHtml: string;
   title: string;
+  /** The paper's part of a digest's feedback links. */
+  idPath: string;
   fill: FillBlock;
   archiveFill: FillBlock;
   /** Excerpts by the words they centre on: readers with the same interest share them within a run. */
@@ -108,6 +110,7 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
     // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
     tocHtml: `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"><a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a></li>`,
     title: p.title,
+    idPath: `/${encodeURIComponent(p.id)}`,
     fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackUrl']),
     // The web copy's block has no feedback links (rarely needed: made on first use).
     archiveFill: (values) => (archiveFill ??= ctx.render.blockWithHoles('digest', { ...fields, feedbackUrl: '' }, ['excerptHtml', 'excerptText', 'why']))(values),
@@ -135,7 +138,7 @@ function excerptFor(ctx: DigestContext, block: PaperBlock, pk: number, words: st
 }
 
 /** One paper's block (HTML and text) for one reader, added to `out`: their excerpt, why line and feedback links (none in the web copy). */
-function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, s: Subscriber, item: DigestPaper, archive: boolean): PaperBlock {
+function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, item: DigestPaper, feedbackBase: string | null): PaperBlock {
   let block = ctx.blocks?.get(item.pk);
   if (!block) {
     block = preparePaperBlock(ctx, item.paper);
@@ -143,8 +146,7 @@ function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, 
   }
   const cut = excerptFor(ctx, block, item.pk, item.words);
   const values = { excerptHtml: cut.html, excerptText: cut.text, why: item.why };
-  // One signature per paper: both links carry the same token, only the choice differs.
-  const filled = archive ? block.archiveFill(values) : block.fill({ ...values, feedbackUrl: ctx.links.feedbackUrl(s, item.paper.id) });
+  const filled = feedbackBase === null ? block.archiveFill(values) : block.fill({ ...values, feedbackUrl: feedbackBase + block.idPath });
   out.html += filled.html;
   out.text += filled.text;
   return block;
@@ -184,10 +186,12 @@ export function composeDigest(ctx: DigestContext, s: Subscriber, periodKey: stri
   const unsubscribeUrl = ctx.links.unsubscribeUrl(s);
   // Concatenated, not joined: V8 keeps the pieces as a rope that is flattened once, when encoded.
   const papersBlock = { html: '', text: '' };
+  // The digest's feedback links share one signature; the web copy has none.
+  const feedbackBase = view.archive ? null : ctx.links.digestFeedbackBase(s, periodKey);
   let tocHtml = '';
   let tocText = 'In this issue:';
   papers.forEach((item, i) => {
-    const block = addPaperBlock(papersBlock, ctx, s, item, view.archive);
+    const block = addPaperBlock(papersBlock, ctx, item, feedbackBase);
     tocHtml += block.tocHtml;
     tocText += `\n ${i + 1}. ${block.title}`;
   });

@@ -4,6 +4,8 @@ import { findById, findByLinkKey, type Subscriber } from './subscriber-repo.js';
 import { signToken, verifyToken, type TokenPurpose } from './tokens.js';
 
 export const CONFIRM_TTL_MS = 7 * 24 * 3600 * 1000;
+/** What a digest's feedback token binds besides the reader: this prefix and the period key (a paper's own token binds its id). */
+export const DIGEST_FEEDBACK = 'digest:';
 
 type LinkSubject = Pick<Subscriber, 'linkKey' | 'tokenVersion'>;
 
@@ -22,7 +24,13 @@ export function createLinks(secret: string, publicUrl: string) {
     manageUrl: (s: LinkSubject) => `${publicUrl}/manage/${token(s, 'manage')}`,
     /** Unsubscribe link; never expires. */
     unsubscribeUrl: (s: LinkSubject) => `${publicUrl}/unsubscribe/${token(s, 'unsubscribe')}`,
-    /** The feedback link for one paper of a digest ("More like this" adds `?choice=more`); no expiry, revoked with the manage links. */
+    /**
+     * The feedback links of one digest: this base, then `/<paper id>` ("More like this" adds
+     * `?choice=more`). One signature per digest (not per paper): the page accepts a paper only if the
+     * ledger holds it in that reader's digest of that period. No expiry, revoked with the manage links.
+     */
+    digestFeedbackBase: (s: LinkSubject, periodKey: string) => `${publicUrl}/feedback/${token(s, 'feedback', 0, `${DIGEST_FEEDBACK}${periodKey}`)}`,
+    /** A feedback link signed for one paper, as digests carried them before (still accepted: feedback links never expire). */
     feedbackUrl: (s: LinkSubject, paperId: string, choice?: 'more' | 'less') => `${publicUrl}/feedback/${token(s, 'feedback', 0, paperId)}${choice ? `?choice=${choice}` : ''}`,
     /** "View in browser" link of one delivered digest: its web copy, which carries no personal links. */
     digestUrl: (s: LinkSubject, periodKey: string) => `${publicUrl}/digest/${token(s, 'digest', 0, periodKey)}`,

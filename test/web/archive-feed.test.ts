@@ -77,6 +77,36 @@ describe('a sent digest: the email, its web copy and the reader\'s feed', () => 
     expect(hrefOf(html, 'Your Atom feed')).toMatch(/^https:\/\/paperboy\.example\/feed\//);
   });
 
+  it('its feedback links (one signature per digest) rate the paper they sit under, and no paper outside that digest', async () => {
+    const html = mail!.parsed.html as string;
+    const more = hrefOf(html, 'More like this')!;
+    const [, base, paperId] = /^(https:\/\/paperboy\.example\/feedback\/[^/?]+)\/([^/?]+)\?choice=more$/.exec(more) ?? [];
+    expect(base && paperId).toBeTruthy();
+    // Every paper's links share the digest's token and name their own paper.
+    const ids = [...html.matchAll(/<a href="([^"]+)\?choice&#x3D;more"|<a href="([^"]+)\?choice=more"/g)].map((m) => (m[1] ?? m[2])!);
+    expect(new Set(ids.map((u) => u.slice(0, u.lastIndexOf('/')))).size).toBe(1);
+    expect(new Set(ids).size).toBe(10);
+    const ratings = () => app.database.all<{ id: string; choice: string }>('SELECT p.id, f.choice FROM paper_feedback f JOIN papers p ON p.pk = f.paper_pk');
+    const page = await fetch(local(more));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('value="more" checked');
+    expect(await ratings()).toEqual([]);
+    const saved = await fetch(local(more), { method: 'POST', body: new URLSearchParams({ choice: 'more' }) });
+    expect(await saved.text()).toContain('More papers like this from now on');
+    expect(await ratings()).toEqual([{ id: decodeURIComponent(paperId!), choice: 'more' }]);
+    // The same token for a stored paper that was not in this digest, without a paper, or tampered: refused, nothing recorded.
+    const sent = new Set(ids.map((u) => decodeURIComponent(u.slice(u.lastIndexOf('/') + 1))));
+    const outside = (await app.database.all<{ id: string }>('SELECT id FROM papers')).map((r) => r.id).find((id) => !sent.has(id))!;
+    const notInDigest = await fetch(local(`${base}/${encodeURIComponent(outside)}`), { method: 'POST', body: new URLSearchParams({ choice: 'more' }) });
+    expect(notInDigest.status).toBe(404);
+    expect(await notInDigest.text()).toContain('not in that digest');
+    expect((await fetch(local(base!), { method: 'POST', body: new URLSearchParams({ choice: 'more' }) })).status).toBe(400);
+    const tampered = base!.replace(/\/feedback\/(.)/, (_m, c: string) => `/feedback/${c === 'A' ? 'B' : 'A'}`);
+    expect((await fetch(local(`${tampered}/${paperId}`), { method: 'POST', body: new URLSearchParams({ choice: 'less' }) })).status).toBe(400);
+    expect(await ratings()).toHaveLength(1);
+    await app.database.run('DELETE FROM paper_feedback');
+  });
+
   it('the personal feed is valid Atom with one entry per paper and its why line', async () => {
     const feedUrl = local(linkIn(mail!.parsed.text, 'feed'));
     const res = await fetch(feedUrl);
