@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCandidateIndex } from '../../src/digests/candidate-index.js';
 import { buildDigest } from '../../src/digests/digest-builder.js';
-import { authorKey } from '../../src/digests/reader-model.js';
+import { authorKey, cosine, nearestEach, paperVector } from '../../src/digests/reader-model.js';
 import { createSignalLoader } from '../../src/digests/reader-signals.js';
 import { upsertPapers } from '../../src/papers/paper-repo.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
@@ -28,6 +28,22 @@ async function digestOf(prefs: Record<string, unknown>, since = '0000') {
 }
 
 describe('per-reader signals', async () => {
+  it('finds each candidate\'s nearest rated paper and its cosine exactly as pairwise cosines do', async () => {
+    const index = await createCandidateIndex(db, '0000', NOW);
+    const rows = await db.all<{ title: string; abstract: string }>('SELECT title, abstract FROM papers ORDER BY pk');
+    const vs = rows.map((r) => paperVector(r, index.stats));
+    const rated = vs.slice(0, 7).map((vector) => ({ vector }));
+    const { at, sim } = nearestEach(vs, rated);
+    vs.forEach((v, k) => {
+      const sims = rated.map((r) => cosine(v, r.vector));
+      const best = sims.indexOf(Math.max(...sims));
+      expect(at[k]).toBe(best);
+      expect(sim[k]).toBeCloseTo(sims[best]!, 12);
+    });
+    expect(nearestEach(vs, []).at.every((x) => x === -1)).toBe(true);
+  });
+
+
   it('leaves the digest exactly as the interests give it while the reader has told us nothing', async () => {
     const index = await createCandidateIndex(db, '0000', NOW);
     const sub = { topics: [], keywords: ['diffusion models'], exclude: [] };
