@@ -24,6 +24,13 @@ import { opsMount } from './web/ops-mount.js';
 import { returnPathFor } from './bounces/verp.js';
 import { mailboxDeps, pollBounceMailbox } from './bounces/imap-poll.js';
 
+/** The scheduled jobs' cron expressions are valid (serve and worker refuse to start otherwise). */
+function assertSchedules(config: Config): void {
+  assertCron(config.cron.ingest, 'INGEST_CRON');
+  assertCron(config.cron.digest, 'DIGEST_CRON');
+  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
+}
+
 /** Everything wired together; one per process. */
 export interface Services {
   config: Config;
@@ -136,9 +143,7 @@ export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boo
 
 /** `paperboy serve`: HTTP server, scheduler, graceful shutdown on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
-  assertCron(config.cron.ingest, 'INGEST_CRON');
-  assertCron(config.cron.digest, 'DIGEST_CRON');
-  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
+  assertSchedules(config);
   const s = await createServices(config);
   const app = appFor(s);
   const server: Server = await new Promise((resolve, reject) => {
@@ -174,9 +179,7 @@ export async function serve(config: Config): Promise<void> {
  * webhook queues are claimed row by row; ingest runs on one node per tick.
  */
 export async function work(config: Config): Promise<void> {
-  assertCron(config.cron.ingest, 'INGEST_CRON');
-  assertCron(config.cron.digest, 'DIGEST_CRON');
-  assertCron(config.bounces.pollCron, 'IMAP_POLL_CRON');
+  assertSchedules(config);
   const s = await createServices(config);
   const scheduler = startScheduler(scheduledJobs(s, { shareDigests: true }), s.log);
   s.log.info({ mail: s.mailer.kind }, 'paperboy worker is running');

@@ -33,7 +33,7 @@ export function registerBounceCommands(program: Command): void {
             `${summary.failed ? `; ${summary.failed} failed (left unseen)` : ''}${summary.left ? `; ${summary.left} left for the next poll` : ''}`,
         );
       } finally {
-        s.close();
+        await s.close();
       }
     });
 }

@@ -31,11 +31,10 @@ export interface SubscriptionDeps {
   /** Wakes the outbound mail worker (never awaited by the request). */
   kickOutbound: () => void;
   /**
-   * On PostgreSQL: this node's local unsubscribe queue file (`<DATABASE_PATH>.unsubscribe-queue`).
-   * Without it a PostgreSQL node has no queue and an unsubscribe that cannot get its row's lock fails.
-   * SQLite always queues beside the database file.
+   * DATABASE_PATH: on PostgreSQL this node's local unsubscribe queue file lives beside it
+   * (`<DATABASE_PATH>.unsubscribe-queue`); without it an unsubscribe that cannot get its row's lock
+   * fails. SQLite always queues beside the database file.
    */
-  /** DATABASE_PATH: on PostgreSQL the node's local unsubscribe queue lives beside it. */
   databasePath?: string;
 }
 
