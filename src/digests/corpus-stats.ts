@@ -47,6 +47,7 @@ export function buildCorpusStats(texts: CorpusText[]) {
   const postings: number[][] = [];
   // How each word (light stem) was first written, for reading a typing slip back as a word.
   const spelled: string[] = [];
+  const respelled = new Map<string, string | null>();
   // Adjacent word pairs by id (a × 2²² + b): numbers, not strings, so a large corpus stays small in memory.
   const bigrams = new Map<number, number>();
   const pairKey = (a: number, b: number) => a * 4_194_304 + b;
@@ -180,12 +181,17 @@ export function buildCorpusStats(texts: CorpusText[]) {
     respelt(word: string): string | null {
       const s = stem(word);
       if (word.length < SPELLING.minLength || df(s) || /\d/.test(word)) return null;
+      // A scan of the whole vocabulary: remembered, since a keyword is read for its query and again for a topic.
+      const known = respelled.get(s);
+      if (known !== undefined) return known;
       let best = -1;
       names.forEach((name, id) => {
         if (Math.abs(name.length - s.length) > 1 || name[0] !== s[0]) return;
         if (postings[id]!.length >= SPELLING.minPapers && oneEdit(s, name) && (best < 0 || postings[id]!.length > postings[best]!.length)) best = id;
       });
-      return best < 0 ? null : (spelled[best] ?? null);
+      const out = best < 0 ? null : (spelled[best] ?? null);
+      respelled.set(s, out);
+      return out;
     },
 
     /** Long forms the corpus defines for an acronym (by its singular stem), most frequent first. */

@@ -99,15 +99,16 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
   const excluded = index.excluded(subscriber);
   const interests = index.interestsOf(subscriber);
   const ranked = interests.map((i) => ({ interest: i, r: index.ranked(i) }));
-  const accept = (pk: number) => index.paper(pk)!.firstSeenAt > req.since && !excluded.has(pk) && !req.alreadySent(pk);
-  const acceptHit = (hit: RankedHit) => hit.seen > req.since && !excluded.has(hit.pk) && !req.alreadySent(hit.pk);
+  // A hit carries its paper's firstSeenAt: the walk below needs no paper lookup.
+  const fresh = (pk: number, seen: string) => seen > req.since && !excluded.has(pk) && !req.alreadySent(pk);
+  const accept = (pk: number) => fresh(pk, index.paper(pk)!.firstSeenAt);
   const candidates: Candidate[] = [];
   const chosen = new Set<number>();
   for (const { interest, r } of ranked) {
     let taken = 0;
     for (const hit of r.list) {
       if (taken >= req.limit) break;
-      if (!acceptHit(hit)) continue;
+      if (!fresh(hit.pk, hit.seen)) continue;
       taken++;
       if (chosen.has(hit.pk)) continue;
       chosen.add(hit.pk);
