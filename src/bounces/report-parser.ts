@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { maskAddresses } from '../email/smtp-failure.js';
 import type { BounceReport } from './suppression.js';
+import { bareAddress } from './verp.js';
 
 // Bounce mailbox messages (issue 16): delivery status notifications
 // (RFC 3464, multipart/report; report-type=delivery-status) and feedback-loop
@@ -42,7 +43,7 @@ export function headerBlocks(text: string): Map<string, string>[] {
     .filter((f) => f.size > 0);
 }
 
-const address = (v: string | undefined) => (v ?? '').replace(/^rfc822;\s*/i, '').replace(/^.*</, '').replace(/>.*$/, '').trim();
+const address = (v: string | undefined) => bareAddress((v ?? '').replace(/^rfc822;\s*/i, ''));
 
 /**
  * The top-level parts of a multipart body: content type and decoded text.

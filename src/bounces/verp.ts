@@ -30,7 +30,8 @@ export interface VerpClaim {
   mac: string;
 }
 
-const bare = (v: string) => v.trim().replace(/^.*</, '').replace(/>.*$/, '').trim();
+/** The address inside an address field ("Ada <ada@x.org>" → ada@x.org). */
+export const bareAddress = (v: string) => v.trim().replace(/^.*</, '').replace(/>.*$/, '').trim();
 
 /**
  * Reads the tag of a return path of the form local+tag@domain (bounceAddress
@@ -39,7 +40,7 @@ const bare = (v: string) => v.trim().replace(/^.*</, '').replace(/>.*$/, '').tri
  * so a caller can tell "forged" from "not VERP".
  */
 export function readVerpTag(address: string, bounceAddress: string): VerpClaim | null {
-  const a = bare(address).toLowerCase();
+  const a = bareAddress(address).toLowerCase();
   const b = bounceAddress.trim().toLowerCase();
   const at = b.lastIndexOf('@');
   const [local, domain] = [b.slice(0, at), b.slice(at)];
