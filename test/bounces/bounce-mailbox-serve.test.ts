@@ -33,7 +33,8 @@ describe('the scheduled bounce mailbox poll in serve', () => {
     const status = async () => (await database.get<{ status: string }>('SELECT status FROM subscribers WHERE id = ?', [id]))!.status;
     try {
       const deadline = Date.now() + 40_000;
-      while ((await status()) !== 'bounced' || !imap.inbox[0]!.flags.has('\\Seen')) {
+      // The poll logs its summary after marking the message seen: wait for the line too, not only the flag.
+      while ((await status()) !== 'bounced' || !imap.inbox[0]!.flags.has('\\Seen') || !logs.includes('bounce mailbox polled')) {
         if (Date.now() > deadline) throw new Error(`serve did not poll the mailbox:\n${logs}`);
         await new Promise((r) => setTimeout(r, 250));
       }
