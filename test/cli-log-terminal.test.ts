@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTerminalOut } from '../src/cli-progress-bar.js';
 import { createLogger, logDestination } from '../src/logger.js';
-import { FIXTURES, ROOT, runCli, startSmtp, tempDir } from './helpers.js';
+import { FIXTURES, ROOT, runCli, runCliAsync, startSmtp, tempDir } from './helpers.js';
 
 /**
  * The lines a terminal shows for `raw`: enough of one to judge who shares a
@@ -95,18 +95,6 @@ function runCliInPty(args: string[], env: Record<string, string>): Promise<{ cod
   });
 }
 
-/** Async, so the SMTP server in this process can answer it. */
-function runCliPiped(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('digest run with readers whose addresses bounce', () => {
   const { dir, cleanup } = tempDir();
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
@@ -148,7 +136,7 @@ describe('digest run with readers whose addresses bounce', () => {
   });
 
   it('with stderr on a pipe writes the same warnings as pino JSON lines, and nothing else', async () => {
-    const r = await runCliPiped(['digest', 'run', '--now', now], { ...envFor('pipe'), LOG_LEVEL: 'warn' });
+    const r = await runCliAsync(['digest', 'run', '--now', now], { ...envFor('pipe'), LOG_LEVEL: 'warn' });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('24 due: sent 12, skipped 0 (nothing matched), failed 12\n');
     const records = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

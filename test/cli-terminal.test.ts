@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseEnv, FIXTURES, listen, ROOT, runCli, tempDir } from './helpers.js';
+import { databaseEnv, FIXTURES, listen, ROOT, runCli, runCliAsync, tempDir } from './helpers.js';
 
 describe('the operator\'s terminal', () => {
   const { dir, cleanup } = tempDir();
@@ -32,18 +31,6 @@ describe('the operator\'s terminal', () => {
     expect(r.stdout + r.stderr).toMatch(/skipped 1 \(nothing matched\)/);
   });
 });
-
-/** The real CLI without blocking this process, so a fake feed served from here can answer it. */
-function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ingest and stats on the terminal', () => {
   const { dir, cleanup } = tempDir();

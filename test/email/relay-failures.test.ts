@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -8,7 +6,7 @@ import { runDueDigests } from '../../src/digests/digest-run.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { collectStats } from '../../src/stats-service.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { ROOT, runCli, startPaperboy } from '../helpers.js';
+import { runCli, runCliAsync, startPaperboy } from '../helpers.js';
 
 /** These runs spawn worker threads and talk to a real relay: generous on a loaded machine. */
 const SLOW = 90_000;
@@ -69,16 +67,6 @@ async function seedReaders(app: App, list: string[]) {
   const insert = `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
      VALUES (?, 'active', '["diffusion-models","interpretability","optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`;
   for (const e of list) await app.database.run(insert, [e]);
-}
-
-/** The real CLI in a child process, without blocking this process's event loop. */
-function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 const count = async (app: App, sql: string) => (await app.database.get<{ n: number }>(sql))!.n;
