@@ -129,10 +129,11 @@ function excerptFor(ctx: DigestContext, block: PaperBlock, pk: number, words: st
   if (known && known.ctx === ctx && known.pk === pk) return known.cut;
   const key = words.join('\u0000');
   let cut = block.excerpts.get(key);
-  if (!cut) {
-    cut = excerpt(block.abstract, words, EXCERPT_WORDS, commonWords(ctx));
-    if (block.excerpts.size < 64) block.excerpts.set(key, cut);
-  }
+  if (cut) return cut;
+  cut = excerpt(block.abstract, words, EXCERPT_WORDS, commonWords(ctx));
+  if (block.excerpts.size < 256) block.excerpts.set(key, cut);
+  // Remembered by list only when first made: a list made for one reader's several interests is rarely
+  // the first with its words, and remembering every such list (a WeakMap entry each) cost more than it saved.
   excerptsByList.set(words, { ctx, pk, cut });
   return cut;
 }

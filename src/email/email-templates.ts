@@ -111,23 +111,28 @@ export async function compileEmailTemplates(mjmlOutput?: Record<string, string>,
       const parts = out.split('\u0000');
       const statics = parts.filter((_, i) => i % 2 === 0);
       const marks = parts.filter((_, i) => i % 2 === 1);
-      const names = marks.map((m) => holes.find((h) => m === `${h}&` || m === `${h}&amp;`));
-      if (names.some((n) => n === undefined)) return null;
-      return { statics, names: names as string[], escaped: marks.map((m) => m.endsWith('&amp;')) };
+      const at = marks.map((m) => holes.findIndex((h) => m === `${h}&` || m === `${h}&amp;`));
+      if (at.some((n) => n < 0)) return null;
+      return { statics, at, escaped: marks.map((m) => m.endsWith('&amp;')) };
     };
     const html = parse(marked.html);
     const text = parse(marked.text);
     // Template text that itself holds a NUL would confuse the split: fill such a part the slow way.
     if (!html || !text) return renderWith;
-    const fill = ({ statics, names, escaped }: NonNullable<typeof html>, values: Record<string, string>) => {
+    // A value used twice (a link in two places, in both parts) is escaped once per message.
+    const fill = ({ statics, at, escaped }: NonNullable<typeof html>, values: Record<string, string>, escapes: (string | undefined)[]) => {
       let out = statics[0]!;
-      for (let i = 0; i < names.length; i++) {
-        const value = values[names[i]!] ?? '';
-        out += (escaped[i] ? hb.escapeExpression(value) : value) + statics[i + 1]!;
+      for (let i = 0; i < at.length; i++) {
+        const h = at[i]!;
+        const value = values[holes[h]!] ?? '';
+        out += (escaped[i] ? (escapes[h] ??= hb.escapeExpression(value)) : value) + statics[i + 1]!;
       }
       return out;
     };
-    return (values) => ({ html: fill(html, values), text: fill(text, values) });
+    return (values) => {
+      const escapes: (string | undefined)[] = [];
+      return { html: fill(html, values, escapes), text: fill(text, values, escapes) };
+    };
   };
   const blockWithHoles = (name: string, item: Record<string, unknown>, holes: string[]): FillBlock =>
     withHoles((values) => block(name, { ...item, ...values }), holes);
