@@ -2,7 +2,7 @@ import type { Sql } from '../db/sql.js';
 import { buildCorpusStats, type CorpusStats } from './corpus-stats.js';
 import { BORROWED_WEIGHT, excludeQueries, interestFor, type Interest } from './interests.js';
 import { admit, boost } from './rank.js';
-import { authorKey, cosine, paperVector, type Vector } from './reader-model.js';
+import { authorKey, paperVector, withSpread, type Vector } from './reader-model.js';
 import { createSliceIndex, type QueryHit } from './slice-scorer.js';
 
 /** A paper of the recent slice, as digests need it. */
@@ -84,6 +84,7 @@ const STATS_PAPERS = 5000;
 // A similar paper shares at least two of these many heaviest words of the paper it is like.
 const SIMILAR_PROBE_WORDS = 8;
 const statsCache = new WeakMap<Sql, { version: string; stats: CorpusStats }>();
+const NOTHING: ReadonlySet<number> = new Set();
 
 /** Corpus statistics of the newest papers, rebuilt when papers arrive. */
 export async function corpusStats(database: Sql): Promise<CorpusStats> {
@@ -112,7 +113,7 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
   const rankedCache = new Map<string, Ranked>();
   const boosts = new Map<number, number>();
   const excludeCache = new Map<string, Set<number>>();
-  const interestCache = new Map<string, Interest | null>();
+  const interestCache = { topic: new Map<string, Interest | null>(), keyword: new Map<string, Interest | null>() };
   const similarCache = new Map<string, [number, number][]>();
   let vectorCache: { byPk: Map<number, Vector>; byTerm: Map<number, number[]>; byAuthor: Map<string, number[]> } | undefined;
   const vectors = () => {
@@ -166,11 +167,13 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
       const shared = new Map<number, number>();
       for (const i of heaviest) for (const pk of v.byTerm.get(ids[i]!) ?? []) shared.set(pk, (shared.get(pk) ?? 0) + 1);
       const out: [number, number][] = [];
-      for (const [pk, n] of shared) {
-        if (n < 2) continue;
-        const sim = cosine(p.vector, v.byPk.get(pk)!);
-        if (sim >= min) out.push([pk, sim]);
-      }
+      withSpread(p.vector, (dot) => {
+        for (const [pk, n] of shared) {
+          if (n < 2) continue;
+          const sim = dot(v.byPk.get(pk)!);
+          if (sim >= min) out.push([pk, sim]);
+        }
+      });
       out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       if (key !== undefined) similarCache.set(key, out);
       return out;
@@ -209,20 +212,14 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
     /** A subscriber's interests, built once per distinct topic or keyword in a run. */
     interestsOf(sub: { topics: string[]; keywords: string[] }): Interest[] {
       const out: Interest[] = [];
-      for (const [kind, value] of [...sub.topics.map((t) => ['topic', t] as const), ...sub.keywords.map((k) => ['keyword', k] as const)]) {
-        const key = `${kind}:${value}`;
-        let interest = interestCache.get(key);
-        if (interest === undefined) {
-          interest = interestFor(kind, value, stats);
-          interestCache.set(key, interest);
-        }
-        if (interest) out.push(interest);
-      }
+      for (const t of sub.topics) pushInterest(out, interestCache.topic, 'topic', t, stats);
+      for (const k of sub.keywords) pushInterest(out, interestCache.keyword, 'keyword', k, stats);
       return out;
     },
 
     /** Papers of the slice that contain one of a subscriber's excluded keywords (every word of it). */
-    excluded(sub: { exclude: string[] }): Set<number> {
+    excluded(sub: { exclude: string[] }): ReadonlySet<number> {
+      if (!sub.exclude.length) return NOTHING;
       const key = sub.exclude.join('\u0000');
       let set = excludeCache.get(key);
       if (set) return set;
@@ -234,6 +231,13 @@ export async function createCandidateIndex(database: Sql, windowStart: string, n
   };
 }
 export type CandidateIndex = Awaited<ReturnType<typeof createCandidateIndex>>;
+
+/** Adds the interest a topic or keyword stands for (built once per run; none for what nothing can match) to `out`. */
+function pushInterest(out: Interest[], cache: Map<string, Interest | null>, kind: 'topic' | 'keyword', value: string, stats: CorpusStats) {
+  let interest = cache.get(value);
+  if (interest === undefined) cache.set(value, (interest = interestFor(kind, value, stats)));
+  if (interest) out.push(interest);
+}
 
 // Several queries of one interest (a topic's terms): the best counts fully, the others a quarter each.
 const FURTHER_QUERIES = 0.25;

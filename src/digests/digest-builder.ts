@@ -78,6 +78,11 @@ const soleWhy = new WeakMap<RankedHit, string>();
 // signals rerank are the interests' strongest few times the digest's size, not all of them.
 const RERANK_POOL = 3;
 
+/** Whether a paper first seen at `seen` may go to this reader: inside their window, not excluded, not sent before. */
+function fresh(req: DigestRequest, excluded: ReadonlySet<number>, pk: number, seen: string): boolean {
+  return seen > req.since && !excluded.has(pk) && !req.alreadySent(pk);
+}
+
 function strongest(index: CandidateIndex, candidates: Candidate[], n: number): Candidate[] {
   if (candidates.length <= n) return candidates;
   return [...candidates].sort((a, b) => b.rel * index.boost(b.pk) - a.rel * index.boost(a.pk)).slice(0, n);
@@ -99,16 +104,14 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
   const excluded = index.excluded(subscriber);
   const interests = index.interestsOf(subscriber);
   const ranked = interests.map((i) => ({ interest: i, r: index.ranked(i) }));
-  // A hit carries its paper's firstSeenAt: the walk below needs no paper lookup.
-  const fresh = (pk: number, seen: string) => seen > req.since && !excluded.has(pk) && !req.alreadySent(pk);
-  const accept = (pk: number) => fresh(pk, index.paper(pk)!.firstSeenAt);
   const candidates: Candidate[] = [];
   const chosen = new Set<number>();
   for (const { interest, r } of ranked) {
     let taken = 0;
     for (const hit of r.list) {
       if (taken >= req.limit) break;
-      if (!fresh(hit.pk, hit.seen)) continue;
+      // A hit carries its paper's firstSeenAt: the walk needs no paper lookup.
+      if (!fresh(req, excluded, hit.pk, hit.seen)) continue;
       taken++;
       if (chosen.has(hit.pk)) continue;
       chosen.add(hit.pk);
@@ -125,7 +128,8 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
       candidates.push({ pk: hit.pk, rel: relevance(matches[0]!.hit.rel, matches.length - 1), matches, notes: [] });
     }
   }
-  const final = req.signals && !emptySignals(req.signals) ? rerankForReader(index, req.signals, strongest(index, candidates, RERANK_POOL * req.limit), accept, req.limit) : candidates;
+  const signals = req.signals && !emptySignals(req.signals) ? req.signals : null;
+  const final = signals ? rerankForReader(index, signals, strongest(index, candidates, RERANK_POOL * req.limit), (pk) => fresh(req, excluded, pk, index.paper(pk)!.firstSeenAt), req.limit) : candidates;
   // Scores and order by position (no object per candidate): a reader has a few dozen candidates and 100,000 readers run.
   const scores = final.map((c) => Math.round(c.rel * (c.matches[0]?.hit.boost ?? index.boost(c.pk)) * 1000) / 1000);
   const order = final.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || final[a]!.pk - final[b]!.pk);

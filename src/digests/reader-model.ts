@@ -38,28 +38,46 @@ export function cosine(a: Vector, b: Vector): number {
   return dot;
 }
 
-// One reader's rated papers are compared with a few dozen candidates: each rated paper is spread
-// into a dense array once and every candidate reads its own words from it (no merging per pair).
+// A paper compared with many others is spread into a dense array once: each comparison then reads
+// only the other paper's words (no merging per pair). The sums run in the same order as cosine()'s,
+// so the results are the same to the last bit.
 let dense = new Float64Array(1 << 16);
+
+/** Calls `use` with the dot product against `a` (a unit vector, so the cosine) of any vector it is given. */
+export function withSpread<T>(a: Vector, use: (dot: (b: Vector) => number) => T): T {
+  const last = a.ids.length ? a.ids[a.ids.length - 1]! : 0;
+  if (last >= dense.length) dense = new Float64Array(Math.max(last + 1, dense.length * 2));
+  const d = dense;
+  for (let i = 0; i < a.ids.length; i++) d[a.ids[i]!] = a.w[i]!;
+  try {
+    return use((b) => {
+      let dot = 0;
+      for (let j = 0; j < b.ids.length; j++) {
+        const id = b.ids[j]!;
+        if (id < d.length) dot += d[id]! * b.w[j]!;
+      }
+      return dot;
+    });
+  } finally {
+    for (let i = 0; i < a.ids.length; i++) d[a.ids[i]!] = 0;
+  }
+}
 
 /** For each vector of `vs`, the index in `papers` of its nearest paper by cosine (-1 when there are none) and that cosine. */
 export function nearestEach(vs: Vector[], papers: { vector: Vector }[]): { at: Int32Array; sim: Float64Array } {
   const at = new Int32Array(vs.length).fill(-1);
   const sim = new Float64Array(vs.length);
-  papers.forEach(({ vector: { ids, w } }, p) => {
-    const last = ids.length ? ids[ids.length - 1]! : 0;
-    if (last >= dense.length) dense = new Float64Array(Math.max(last + 1, dense.length * 2));
-    for (let i = 0; i < ids.length; i++) dense[ids[i]!] = w[i]!;
-    vs.forEach((v, k) => {
-      let dot = 0;
-      for (let j = 0; j < v.ids.length; j++) {
-        const id = v.ids[j]!;
-        if (id < dense.length) dot += dense[id]! * v.w[j]!;
+  for (let p = 0; p < papers.length; p++) {
+    withSpread(papers[p]!.vector, (dot) => {
+      for (let k = 0; k < vs.length; k++) {
+        const s = dot(vs[k]!);
+        if (at[k] === -1 || s > sim[k]!) {
+          at[k] = p;
+          sim[k] = s;
+        }
       }
-      if (at[k] === -1 || dot > sim[k]!) [at[k], sim[k]] = [p, dot];
     });
-    for (let i = 0; i < ids.length; i++) dense[ids[i]!] = 0;
-  });
+  }
   return { at, sim };
 }
 
