@@ -1,5 +1,5 @@
 // The digest pipeline at scale, and the HTTP front door.
-// Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http]
+// Usage: npm run bench -- [--subscribers N] [--papers N] [--old N] [--json] [--no-http] [--pipeline-only]
 //        [--workers 1,3] [--database postgres]   (end to end with that many `digest run`
 //        processes on SQLite, and with --database postgres on PostgreSQL too: BENCH_PG_URL)
 // (npm run bench caps V8's old space at 256 MB: without a cap V8 lets the
@@ -41,6 +41,8 @@ const ON_POSTGRES = args[args.indexOf('--database') + 1] === 'postgres' && args.
 const PG_URL = process.env.BENCH_PG_URL;
 if (ON_POSTGRES && !PG_URL) throw new Error('--database postgres: set BENCH_PG_URL to a PostgreSQL server where the bench may create databases');
 if (ON_POSTGRES && !WORKERS.length) WORKERS.push(1, 3);
+// Phases 1–2 alone (match, render), one JSON line: for comparing checkouts side by side.
+const PIPELINE_ONLY = args.includes('--pipeline-only');
 const N = flag('subscribers', 100_000);
 const NEW_PAPERS = flag('papers', 1000);
 const OLD_PAPERS = flag('old', 50_000);
@@ -141,6 +143,10 @@ async function main() {
   try {
     // Phases 1–2 hold their own indexes and caches; they are garbage before the end-to-end run starts.
     const { match, pipeline, renderMs, rendered, sampleMail } = await measurePipeline(s, config);
+    if (PIPELINE_ONLY) {
+      process.stdout.write(`${JSON.stringify({ subscribers: N, papers: NEW_PAPERS + OLD_PAPERS, pipelinePerSec: rate(N, pipeline.ms), renderPerSec: rate(rendered, renderMs), matchPerSec: rate(N, match.ms) })}\n`);
+      return;
+    }
     const naive = measureNaive(config);
 
     // 4. The pipe's own limit: nodemailer's pool into the same sink, pre-rendered messages of the same size.
