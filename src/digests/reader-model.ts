@@ -43,7 +43,7 @@ export function cosine(a: Vector, b: Vector): number {
 // so the results are the same to the last bit.
 let dense = new Float64Array(1 << 16);
 
-/** Calls `use` with the dot product against `a` (a unit vector, so the cosine) of any vector it is given. */
+/** Calls `use` with the dot product against `a` (a unit vector, so the cosine) of any vector it is given; `use` must not spread another paper (one dense array). */
 export function withSpread<T>(a: Vector, use: (dot: (b: Vector) => number) => T): T {
   const last = a.ids.length ? a.ids[a.ids.length - 1]! : 0;
   if (last >= dense.length) dense = new Float64Array(Math.max(last + 1, dense.length * 2));
