@@ -142,7 +142,11 @@ describe('a reader in a real browser', () => {
        VALUES ('reader@example.org', 'active', '["diffusion-models","agents"]', '["GRPO"]', '[]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'browserreaderkey000001')`,
     );
     const before = smtp.received.length;
-    await app.runDigests({ now: new Date(Date.now() + 86_400_000) });
+    // Tomorrow at noon UTC: past the reader's 08:00 slot whatever the time of day the test runs
+    // (a bare "now + 24 h" before 08:00 UTC was not due, and nothing was sent).
+    const noonTomorrow = new Date(Date.now() + 86_400_000);
+    noonTomorrow.setUTCHours(12, 0, 0, 0);
+    await app.runDigests({ now: noonTomorrow });
     const mail = (await smtp.waitFor(before + 1)).slice(before).find((m) => m.envelopeTo[0] === 'reader@example.org')!;
     for (const width of [1280, 390]) {
       const p = await browser.newPage({ viewport: { width, height: 900 } });
