@@ -143,8 +143,9 @@ async function main() {
   try {
     // Phases 1–2 hold their own indexes and caches; they are garbage before the end-to-end run starts.
     const { match, pipeline, renderMs, rendered, sampleMail } = await measurePipeline(s, config);
+    const phases = { subscribers: N, papers: NEW_PAPERS + OLD_PAPERS, pipelinePerSec: rate(N, pipeline.ms), renderPerSec: rate(rendered, renderMs), matchPerSec: rate(N, match.ms) };
     if (PIPELINE_ONLY) {
-      process.stdout.write(`${JSON.stringify({ subscribers: N, papers: NEW_PAPERS + OLD_PAPERS, pipelinePerSec: rate(N, pipeline.ms), renderPerSec: rate(rendered, renderMs), matchPerSec: rate(N, match.ms) })}\n`);
+      process.stdout.write(`${JSON.stringify(phases)}\n`);
       return;
     }
     const naive = measureNaive(config);
@@ -190,11 +191,7 @@ async function main() {
     if (e2e.value.sent === 0) throw new Error('the end-to-end run sent nothing');
 
     const result = {
-      subscribers: N,
-      papers: NEW_PAPERS + OLD_PAPERS,
-      pipelinePerSec: rate(N, pipeline.ms),
-      renderPerSec: rate(rendered, renderMs),
-      matchPerSec: rate(N, match.ms),
+      ...phases,
       endToEndPerSec: rate(e2e.value.sent + e2e.value.skipped, e2e.ms),
       pipeLimitPerSec: rate(pipeCount, pipe.ms),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

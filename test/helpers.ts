@@ -78,20 +78,18 @@ export async function listen(handler: RequestListener): Promise<{ server: Server
   };
 }
 
+const CLI = join(ROOT, 'bin/paperboy.js');
+const cliOptions = (env: Record<string, string>) => ({ cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
+
 /** Runs the real `paperboy` CLI in a child process. */
 export function runCli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(process.execPath, [CLI, ...args], { ...cliOptions(env), encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs the real `paperboy` CLI in a child process without blocking this one (so servers in this process can answer it). */
 export function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/paperboy.js'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } });
+  const child = spawn(process.execPath, [CLI, ...args], cliOptions(env));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c));
