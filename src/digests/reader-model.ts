@@ -26,21 +26,9 @@ export function paperVector(p: { title: string; abstract: string }, stats: Corpu
   return { ids: Int32Array.from(terms, ([id]) => id), w: Float64Array.from(terms, ([, x]) => x / norm) };
 }
 
-/** Cosine of two unit vectors (a merge of their sorted ids: no hashing, which matters at a few million per run). */
-export function cosine(a: Vector, b: Vector): number {
-  let dot = 0;
-  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length; ) {
-    const [x, y] = [a.ids[i]!, b.ids[j]!];
-    if (x === y) dot += a.w[i++]! * b.w[j++]!;
-    else if (x < y) i++;
-    else j++;
-  }
-  return dot;
-}
-
-// A paper compared with many others is spread into a dense array once: each comparison then reads
-// only the other paper's words (no merging per pair). The sums run in the same order as cosine()'s,
-// so the results are the same to the last bit.
+// Papers are compared by cosine. A paper compared with many others is spread into a dense array
+// once: each comparison then reads only the other paper's words (no merging per pair), summing the
+// shared words' products in ascending term id, as a merge of the two sorted vectors would.
 let dense = new Float64Array(1 << 16);
 
 /** Calls `use` with the dot product against `a` (a unit vector, so the cosine) of any vector it is given; `use` must not spread another paper (one dense array). */

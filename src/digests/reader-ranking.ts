@@ -58,10 +58,7 @@ const quote = (title: string) => `‘${title.length > 60 ? `${title.slice(0, 57)
 /** Candidates reranked (and completed) by a reader's signals; `accept` says whether a paper may go to this reader at all. */
 export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, candidates: Candidate[], accept: (pk: number) => boolean, limit: number): Candidate[] {
   // Only a digest's worth of papers can go: each seed or liked paper proposes its `limit` nearest.
-  const closestInSlice = (p: SignalPaper, min: number) => {
-    const all = index.similar(p, min);
-    return all.length > limit ? all.slice(0, limit) : all;
-  };
+  const closestInSlice = (p: SignalPaper, min: number) => index.similar(p, min).slice(0, limit);
   const liked = signals.liked.slice(-FEEDBACK.memory);
   const disliked = signals.disliked.slice(-FEEDBACK.memory);
   // A seed paper is one the reader already knows: it is never sent to them.

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCandidateIndex } from '../../src/digests/candidate-index.js';
 import { buildDigest } from '../../src/digests/digest-builder.js';
-import { authorKey, cosine, nearestEach, paperVector } from '../../src/digests/reader-model.js';
+import { authorKey, nearestEach, paperVector, type Vector } from '../../src/digests/reader-model.js';
 import { createSignalLoader } from '../../src/digests/reader-signals.js';
 import { upsertPapers } from '../../src/papers/paper-repo.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
@@ -13,6 +13,17 @@ const NOW = new Date('2025-12-31T00:00:00Z');
 const db = await tempDatabase();
 await loadSampleIfEmpty(db, new Date('2025-12-30T00:00:00Z'));
 afterAll(() => db.cleanup());
+
+/** The plain definition: a merge of two sorted sparse unit vectors, summing shared words' products in ascending id. */
+function cosine(a: Vector, b: Vector): number {
+  let dot = 0;
+  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length; ) {
+    if (a.ids[i] === b.ids[j]) dot += a.w[i++]! * b.w[j++]!;
+    else if (a.ids[i]! < b.ids[j]!) i++;
+    else j++;
+  }
+  return dot;
+}
 
 const paper = (arxivId: string, title: string, authors: string[] = [], abstract = 'We study something else entirely.') => ({
   arxivId, title, abstract, authors, authorCount: authors.length || null, organization: null, publishedAt: null, listedOn: null,
@@ -42,7 +53,6 @@ describe('per-reader signals', async () => {
     });
     expect(nearestEach(vs, []).at.every((x) => x === -1)).toBe(true);
   });
-
 
   it('leaves the digest exactly as the interests give it while the reader has told us nothing', async () => {
     const index = await createCandidateIndex(db, '0000', NOW);
