@@ -66,8 +66,6 @@ export interface PaperBlock {
   /** The linked title as an item of the list at the top (HTML), and the plain title. */
   tocHtml: string;
   title: string;
-  /** The paper's part of a digest's feedback links. */
-  idPath: string;
   fill: FillBlock;
   archiveFill: FillBlock;
   /** Excerpts by the words they centre on: readers with the same interest share them within a run. */
@@ -100,6 +98,8 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
   const fields = {
     pk: p.pk,
     title: p.title,
+    // A feedback link is the reader's base (a hole) then this paper's part.
+    feedbackPath: `/${encodeURIComponent(p.id)}`,
     url: link.url,
     absLabel: link.search ? 'Find on arXiv' : 'Full abstract',
     ...paperMeta(p),
@@ -110,10 +110,9 @@ function preparePaperBlock(ctx: DigestContext, p: RecentPaper): PaperBlock {
     // Inline styles: this list is filled in after MJML inlined the stylesheet. One line per title on any screen.
     tocHtml: `<li style="margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"><a href="#p${p.pk}" style="color:#1d2330;text-decoration:none">${escapeHtml(p.title)}</a></li>`,
     title: p.title,
-    idPath: `/${encodeURIComponent(p.id)}`,
-    fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackUrl']),
+    fill: ctx.render.blockWithHoles('digest', fields, ['excerptHtml', 'excerptText', 'why', 'feedbackBase']),
     // The web copy's block has no feedback links (rarely needed: made on first use).
-    archiveFill: (values) => (archiveFill ??= ctx.render.blockWithHoles('digest', { ...fields, feedbackUrl: '' }, ['excerptHtml', 'excerptText', 'why']))(values),
+    archiveFill: (values) => (archiveFill ??= ctx.render.blockWithHoles('digest', { ...fields, feedbackBase: '' }, ['excerptHtml', 'excerptText', 'why']))(values),
     excerpts: new Map(),
   };
 }
@@ -146,8 +145,9 @@ function addPaperBlock(out: { html: string; text: string }, ctx: DigestContext, 
     ctx.blocks?.set(item.pk, block);
   }
   const cut = excerptFor(ctx, block, item.pk, item.words);
-  const values = { excerptHtml: cut.html, excerptText: cut.text, why: item.why };
-  const filled = feedbackBase === null ? block.archiveFill(values) : block.fill({ ...values, feedbackUrl: feedbackBase + block.idPath });
+  const filled = feedbackBase === null
+    ? block.archiveFill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why })
+    : block.fill({ excerptHtml: cut.html, excerptText: cut.text, why: item.why, feedbackBase });
   out.html += filled.html;
   out.text += filled.text;
   return block;

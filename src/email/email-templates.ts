@@ -119,20 +119,28 @@ export async function compileEmailTemplates(mjmlOutput?: Record<string, string>,
     const text = parse(marked.text);
     // Template text that itself holds a NUL would confuse the split: fill such a part the slow way.
     if (!html || !text) return renderWith;
-    // A value used twice (a link in two places, in both parts) is escaped once per message.
-    const fill = ({ statics, at, escaped }: NonNullable<typeof html>, values: Record<string, string>, escapes: (string | undefined)[]) => {
+    // Each hole remembers its last value escaped: a value used twice in a message (a link in two places),
+    // again for the reader's next paper (their feedback links' base) or for the next reader (a paper's
+    // why line, shared by readers of one interest) is escaped once.
+    const lastRaw: (string | undefined)[] = [];
+    const lastEscaped: string[] = [];
+    const escape = (h: number, value: string) => {
+      if (lastRaw[h] !== value) {
+        lastEscaped[h] = hb.escapeExpression(value);
+        lastRaw[h] = value;
+      }
+      return lastEscaped[h]!;
+    };
+    const fill = ({ statics, at, escaped }: NonNullable<typeof html>, values: Record<string, string>) => {
       let out = statics[0]!;
       for (let i = 0; i < at.length; i++) {
         const h = at[i]!;
         const value = values[holes[h]!] ?? '';
-        out += (escaped[i] ? (escapes[h] ??= hb.escapeExpression(value)) : value) + statics[i + 1]!;
+        out += (escaped[i] ? escape(h, value) : value) + statics[i + 1]!;
       }
       return out;
     };
-    return (values) => {
-      const escapes: (string | undefined)[] = [];
-      return { html: fill(html, values, escapes), text: fill(text, values, escapes) };
-    };
+    return (values) => ({ html: fill(html, values), text: fill(text, values) });
   };
   const blockWithHoles = (name: string, item: Record<string, unknown>, holes: string[]): FillBlock =>
     withHoles((values) => block(name, { ...item, ...values }), holes);

@@ -11,23 +11,34 @@ const paper = (title: string) => ({
   age: '',
   absLabel: 'Full abstract',
   pk: 3,
+  feedbackPath: '/2611.00001',
   links: { page: null, abs: 'https://arxiv.org/abs/2611.00001', pdf: 'https://arxiv.org/pdf/2611.00001', code: null },
 });
 
 describe('email templates', () => {
   it('fills a block prepared with holes exactly as a full render of the block', async () => {
     const render = await compileEmailTemplates();
-    const values = { excerptHtml: 'Highlighted <mark>words</mark> &amp; more', excerptText: 'Highlighted words & more', why: 'Matches "Agents" & <tools>', feedbackUrl: 'https://x.example/f/a.b?x=1&y=2' };
+    const values = { excerptHtml: 'Highlighted <mark>words</mark> &amp; more', excerptText: 'Highlighted words & more', why: 'Matches "Agents" & <tools>', feedbackBase: 'https://x.example/f/a.b?x=1&y=2' };
     for (const title of ['Plain title', 'A <script>alert(1)</script> & "quoted" title', 'A title with a \u0000NUL\u0000 in it']) {
       const item = paper(title);
-      const filled = render.blockWithHoles('digest', item, ['excerptHtml', 'excerptText', 'why', 'feedbackUrl'])(values);
+      const fill = render.blockWithHoles('digest', item, ['excerptHtml', 'excerptText', 'why', 'feedbackBase']);
+      const filled = fill(values);
       expect(filled).toEqual(render.block('digest', { ...item, ...values }));
       expect(filled.html).toContain('Matches &quot;Agents&quot; &amp; &lt;tools&gt;');
       expect(filled.html).toContain('Highlighted <mark>words</mark>');
       expect(filled.text).toContain('Why: Matches "Agents" & <tools>');
-      expect(filled.html).toContain('<a href="https://x.example/f/a.b?x&#x3D;1&amp;y&#x3D;2?choice=more">More like this</a>');
-      expect(filled.text).toContain('More like this: https://x.example/f/a.b?x=1&y=2?choice=more');
+      expect(filled.html).toContain('<a href="https://x.example/f/a.b?x&#x3D;1&amp;y&#x3D;2/2611.00001?choice=more">More like this</a>');
+      expect(filled.text).toContain('More like this: https://x.example/f/a.b?x=1&y=2/2611.00001?choice=more');
       expect(filled.html).not.toContain('<script>');
+      // A block remembers each hole's last escaped value: the next reader's values, changed one at a
+      // time, equal content in another string, and back again, each give what a full render gives.
+      const others = [
+        { ...values, why: 'Matches <other> & more' },
+        { ...values, why: 'Matches <other> & more', feedbackBase: 'https://x.example/f/c.d' },
+        { ...values, why: ['Matches "Agents"', '& <tools>'].join(' ') },
+        values,
+      ];
+      for (const other of others) expect(fill(other)).toEqual(render.block('digest', { ...item, ...other }));
     }
   });
 
