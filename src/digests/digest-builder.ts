@@ -83,6 +83,24 @@ function fresh(req: DigestRequest, excluded: ReadonlySet<number>, pk: number, se
   return seen > req.since && !excluded.has(pk) && !req.alreadySent(pk);
 }
 
+// A paper matches one interest, or two or three: a few comparisons, not Array.prototype.sort and a
+// Set per paper (both showed in a 100,000-reader run's profile). Stable: equal relevance keeps the reader's order.
+function bestFirst(matches: Match[]): void {
+  for (let i = 1; i < matches.length; i++) {
+    const m = matches[i]!;
+    let j = i;
+    for (; j > 0 && matches[j - 1]!.hit.rel < m.hit.rel; j--) matches[j] = matches[j - 1]!;
+    matches[j] = m;
+  }
+}
+
+/** The words of all the interests that matched a paper, each once, in order. */
+function wordsOf(matches: Match[]): string[] {
+  const words: string[] = [];
+  for (const m of matches) for (const w of m.hit.words) if (!words.includes(w)) words.push(w);
+  return words;
+}
+
 function strongest(index: CandidateIndex, candidates: Candidate[], n: number): Candidate[] {
   if (candidates.length <= n) return candidates;
   return [...candidates].sort((a, b) => b.rel * index.boost(b.pk) - a.rel * index.boost(a.pk)).slice(0, n);
@@ -124,7 +142,7 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
           else if (other.r.admits[hit.slot >> 3]! & (1 << (hit.slot & 7))) matches.push({ interest: other.interest, hit: other.r.byPk.get(hit.pk)! });
         }
       }
-      if (matches.length > 1) matches.sort((a, b) => b.hit.rel - a.hit.rel);
+      if (matches.length > 1) bestFirst(matches);
       candidates.push({ pk: hit.pk, rel: relevance(matches[0]!.hit.rel, matches.length - 1), matches, notes: [] });
     }
   }
@@ -138,7 +156,7 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
     const { pk, matches, notes } = final[i]!;
     const score = scores[i]!;
     const paper = index.paper(pk)!;
-    const words = matches.length === 1 ? matches[0]!.hit.words : [...new Set(matches.flatMap((m) => m.hit.words))];
+    const words = matches.length === 1 ? matches[0]!.hit.words : wordsOf(matches);
     return { pk, id: paper.id, title: paper.title, score, why: why(matches, notes), interests: matches.map((m) => m.interest.label), words };
   });
 }
