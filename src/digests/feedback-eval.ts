@@ -15,7 +15,7 @@ const DAY = 86_400_000;
 
 /**
  * Replays `days` days of digests over a database whose papers are spread over
- * those days (first seen on day pk mod days, from `start`): each labelled reader
+ * those days (see spreadOverDays): each labelled reader
  * types their interest, gets at most `limit` papers a day, and (with feedback)
  * rates every shown paper as the labels say: relevant → more like this, not
  * relevant → less like this (disputed papers are not rated). Seeds: the first
@@ -64,13 +64,13 @@ export async function simulateFeedback(database: Sql, labels: Label[], opts: { d
   return out;
 }
 
-/** Spreads the stored papers over `days` days from `start` (first seen on day pk mod days), for simulateFeedback. */
-export async function spreadOverDays(database: Sql, days: number, start: Date): Promise<void> {
+/** Spreads the stored papers over `days` days from `start` (first seen on day (pk + shift) mod days), for simulateFeedback. */
+export async function spreadOverDays(database: Sql, days: number, start: Date, shift = 0): Promise<void> {
   // Computed here rather than in SQL: date arithmetic is spelled differently on each engine.
   const DAY_MS = 86_400_000;
   await database.tx(async (t) => {
     for (const { pk } of await t.all<{ pk: number }>('SELECT pk FROM papers')) {
-      await t.run('UPDATE papers SET first_seen_at = ? WHERE pk = ?', [new Date(start.getTime() + (pk % days) * DAY_MS + DAY_MS / 2).toISOString(), pk]);
+      await t.run('UPDATE papers SET first_seen_at = ? WHERE pk = ?', [new Date(start.getTime() + ((pk + shift) % days) * DAY_MS + DAY_MS / 2).toISOString(), pk]);
     }
   });
 }
