@@ -39,8 +39,14 @@ export const FEEDBACK = {
   /** Relevance × (1 + like × cos to the nearest liked paper − dislike × cos to the nearest disliked one). */
   like: 1.5,
   dislike: 2,
-  /** Closer than this to what the reader disliked (and closer to it than to what they liked): left out. */
-  dropDisliked: 0.1,
+  /**
+   * Once a reader has disliked something, a paper is left out when (cos to the nearest liked − cos to
+   * the nearest disliked) + leaveWeight × (relevance − leavePivot) < 0: a weak match has to look like
+   * what they liked, a strong one goes unless it is much closer to what they disliked. Chosen on the
+   * development half of the simulation (README, Reader feedback).
+   */
+  leaveWeight: 0.5,
+  leavePivot: 0.6,
   /** A paper no interest matched joins when this close to what the reader liked (after this many likes)… */
   admitLiked: 0.3,
   minLikes: 2,
@@ -104,9 +110,9 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
     const up = liked[nearLiked.at[k]!];
     const down = disliked[nearDisliked.at[k]!];
     const [u, d] = [up ? nearLiked.sim[k]! : 0, down ? nearDisliked.sim[k]! : 0];
-    // The nearest rated paper decides: a paper much like one the reader disliked, and less like any they liked, is left out.
+    // The nearest rated papers and the interests' relevance decide together whether a paper stays.
     const keep = followed.has(c.pk);
-    if (!keep && d >= FEEDBACK.dropDisliked && d > u) return;
+    if (!keep && down && u - d + FEEDBACK.leaveWeight * (c.rel - FEEDBACK.leavePivot) < 0) return;
     c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
     if (!keep && c.rel === 0) return;
     if (down && d >= FEEDBACK.mention && d > u) c.notes.push(`ranked lower: like ${quote(down.title)}, which you marked less like this`);

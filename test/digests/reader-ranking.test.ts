@@ -70,6 +70,24 @@ describe('per-reader signals', async () => {
     expect(items.some((i) => /in-context/i.test(i.title))).toBe(true);
   });
 
+  it('once a reader disliked something, keeps strong matches and leaves out weak ones unless they look like what the reader liked', async () => {
+    const index = await createCandidateIndex(db, '0000', NOW);
+    const sub = { topics: [], keywords: ['federated learning'], exclude: [] };
+    const req = { since: '0000', now: NOW, limit: 25, alreadySent: () => false };
+    const vectorOf = (title: string, abstract: string) => ({ title, vector: paperVector({ title, abstract }, index.stats) });
+    const unrelated = vectorOf('Soil chemistry of alpine meadows', 'Nitrogen and phosphorus in mountain soils across seasons.');
+    const before = buildDigest(index, sub, req);
+    const after = buildDigest(index, sub, { ...req, signals: { liked: [], disliked: [unrelated], seeds: [], authors: [] } });
+    expect(after.every((i) => before.some((b) => b.pk === i.pk))).toBe(true);
+    expect(after[0]!.pk).toBe(before[0]!.pk);
+    const left = before.filter((b) => !after.some((i) => i.pk === b.pk));
+    expect(left.length).toBeGreaterThan(0);
+    // A weak match left out comes back once the reader liked a paper like it.
+    const weak = (await db.get<{ title: string; abstract: string }>('SELECT title, abstract FROM papers WHERE pk = ?', [left[0]!.pk]))!;
+    const liked = buildDigest(index, sub, { ...req, signals: { liked: [vectorOf(weak.title, weak.abstract)], disliked: [unrelated], seeds: [], authors: [] } });
+    expect(liked.some((i) => i.pk === left[0]!.pk)).toBe(true);
+  });
+
   it('accepts a seed id nobody has seen yet and uses it once the paper arrives', async () => {
     expect(await digestOf({ seeds: ['https://arxiv.org/abs/2612.00001v2'] })).toEqual([]);
     await upsertPapers(db, [paper('2612.00001', 'Denoising diffusion models for image classification and generation', [], 'Diffusion models trained as classifiers beat GANs on image classification benchmarks.')], '2025-12-30T12:00:00.000Z');
