@@ -40,10 +40,10 @@ export const FEEDBACK = {
   like: 1.5,
   dislike: 2,
   /**
-   * Once a reader has disliked something, a paper is left out when (cos to the nearest liked − cos to
-   * the nearest disliked) + leaveWeight × (relevance − leavePivot) < 0: a weak match has to look like
-   * what they liked, a strong one goes unless it is much closer to what they disliked. Chosen on the
-   * development half of the simulation (README, Reader feedback).
+   * Once a reader has disliked something, a paper is left out when (cos to the nearest liked or seed
+   * paper − cos to the nearest disliked) + leaveWeight × (relevance − leavePivot) < 0: a weak match has
+   * to look like what they liked or follow, a strong one goes unless it is much closer to what they
+   * disliked. Chosen on the development half of the simulation (README, Reader feedback).
    */
   leaveWeight: 0.5,
   leavePivot: 0.6,
@@ -106,13 +106,16 @@ export function rerankForReader(index: CandidateIndex, signals: ReaderSignals, c
   const vectors = pool.map((c) => index.vector(c.pk)!);
   const nearLiked = nearestEach(vectors, liked);
   const nearDisliked = nearestEach(vectors, disliked);
+  // A seed the reader follows counts as something they liked when deciding whether a paper stays.
+  const nearSeed = disliked.length && signals.seeds.length ? nearestEach(vectors, signals.seeds) : null;
   pool.forEach((c, k) => {
     const up = liked[nearLiked.at[k]!];
     const down = disliked[nearDisliked.at[k]!];
     const [u, d] = [up ? nearLiked.sim[k]! : 0, down ? nearDisliked.sim[k]! : 0];
     // The nearest rated papers and the interests' relevance decide together whether a paper stays.
     const keep = followed.has(c.pk);
-    if (!keep && down && u - d + FEEDBACK.leaveWeight * (c.rel - FEEDBACK.leavePivot) < 0) return;
+    const liking = nearSeed && nearSeed.at[k]! >= 0 ? Math.max(u, nearSeed.sim[k]!) : u;
+    if (!keep && down && liking - d + FEEDBACK.leaveWeight * (c.rel - FEEDBACK.leavePivot) < 0) return;
     c.rel = Math.max(0, c.rel * (1 + FEEDBACK.like * u - FEEDBACK.dislike * d));
     if (!keep && c.rel === 0) return;
     if (down && d >= FEEDBACK.mention && d > u) c.notes.push(`ranked lower: like ${quote(down.title)}, which you marked less like this`);

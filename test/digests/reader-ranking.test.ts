@@ -88,6 +88,20 @@ describe('per-reader signals', async () => {
     expect(liked.some((i) => i.pk === left[0]!.pk)).toBe(true);
   });
 
+  it('counts a seed the reader follows as liked: a dislike elsewhere does not take away papers like it', async () => {
+    const index = await createCandidateIndex(db, '0000', NOW);
+    // A seed whose nearest papers are only a little like it (cosines 0.15–0.2): weak matches by relevance.
+    const seedRow = (await db.get<{ pk: number; title: string; abstract: string }>("SELECT pk, title, abstract FROM papers WHERE title LIKE 'SVD-Free Low-Rank Adaptive Gradient Optimization%'"))!;
+    const seed = { pk: seedRow.pk, title: seedRow.title, vector: paperVector(seedRow, index.stats) };
+    const unrelated = { title: 'Soil chemistry of alpine meadows', vector: paperVector({ title: 'Soil chemistry of alpine meadows', abstract: 'Nitrogen and phosphorus in mountain soils across seasons.' }, index.stats) };
+    const sub = { topics: [], keywords: [], exclude: [] };
+    const req = { since: '0000', now: NOW, limit: 10, alreadySent: () => false };
+    const seeded = buildDigest(index, sub, { ...req, signals: { liked: [], disliked: [], seeds: [seed], authors: [] } });
+    expect(seeded.length).toBeGreaterThan(1);
+    const withDislike = buildDigest(index, sub, { ...req, signals: { liked: [], disliked: [unrelated], seeds: [seed], authors: [] } });
+    expect(withDislike.map((i) => i.pk)).toEqual(seeded.map((i) => i.pk));
+  });
+
   it('accepts a seed id nobody has seen yet and uses it once the paper arrives', async () => {
     expect(await digestOf({ seeds: ['https://arxiv.org/abs/2612.00001v2'] })).toEqual([]);
     await upsertPapers(db, [paper('2612.00001', 'Denoising diffusion models for image classification and generation', [], 'Diffusion models trained as classifiers beat GANs on image classification benchmarks.')], '2025-12-30T12:00:00.000Z');
