@@ -27,14 +27,14 @@ const ARMS = [
   ['+ those 2 papers as seeds', { feedback: false, seeds: 2, useSeeds: true }],
 ] as const;
 const HALVES = ['dev', 'heldout'] as const;
+const readersOf = Object.fromEntries(HALVES.map((half) => [half, labels.filter((l) => l.half === half && l.relevant.length > 0)]));
 // Per half and arm: summed precision per day and relevant papers shown, over the rotations.
 const sums = new Map<string, { precision: number[]; relevant: number }>();
 for (let r = 0; r < rotations; r++) {
   await spreadOverDays(database, DAYS, START, r);
   for (const half of HALVES) {
-    const readers = labels.filter((l) => l.half === half && l.relevant.length > 0);
     for (const [arm, opts] of ARMS) {
-      const s = await simulateFeedback(database, readers, { days: DAYS, limit, start: START, ...opts });
+      const s = await simulateFeedback(database, readersOf[half]!, { days: DAYS, limit, start: START, ...opts });
       const sum = sums.get(`${half}|${arm}`) ?? { precision: new Array<number>(DAYS).fill(0), relevant: 0 };
       s.precision.forEach((p, d) => (sum.precision[d]! += p));
       sum.relevant += s.relevantShown.reduce((a, b) => a + b, 0);
@@ -48,11 +48,10 @@ const f = (x: number) => x.toFixed(2);
 console.log(`${DAYS} days, ≤ ${limit} papers a day, readers with at least one relevant paper, mean of ${rotations} spreads of the corpus over the days\n`);
 console.log('| half | readers | arm | P day 1 | P day 7 | P day 14 | P days 1–3 | P days 12–14 | relevant shown (14 days) |\n|---|---:|---|---:|---:|---:|---:|---:|---:|');
 for (const half of HALVES) {
-  const readers = labels.filter((l) => l.half === half && l.relevant.length > 0).length;
   for (const [arm] of ARMS) {
     const sum = sums.get(`${half}|${arm}`)!;
     const p = sum.precision.map((x) => x / rotations);
-    console.log(`| ${half} | ${readers} | ${arm} | ${f(p[0]!)} | ${f(p[6]!)} | ${f(p[13]!)} | ${f(avg(p.slice(0, 3)))} | ${f(avg(p.slice(11)))} | ${f(sum.relevant / rotations)} |`);
+    console.log(`| ${half} | ${readersOf[half]!.length} | ${arm} | ${f(p[0]!)} | ${f(p[6]!)} | ${f(p[13]!)} | ${f(avg(p.slice(0, 3)))} | ${f(avg(p.slice(11)))} | ${f(sum.relevant / rotations)} |`);
   }
 }
 await database.close();
