@@ -73,14 +73,30 @@ export async function runIngest(
   }
   if (enabled.includes('arxiv')) {
     const wait = throttle(opts.arxivIntervalMs ?? 3000);
+    let downReason: string | null = null;
     for (const category of arxivCategories) {
+      const source = `arxiv:${category}`;
+      // The host gave no answer at all for an earlier category: asking again would only wait out more timeouts,
+      // but the category is still reported and recorded as failed so `ingest` and `stats` show every configured one.
+      if (downReason) {
+        const reason = downReason;
+        await store(source, source, async () => {
+          throw new Error(reason);
+        });
+        continue;
+      }
       await wait();
-      const err = await store(`arxiv:${category}`, `arxiv:${category}`, () =>
-        fetchArxivCategory(arxivUrl, category, arxivMaxResults, fetchOpts),
-      );
-      // No answer at all: the host is down, so asking for the next category is pointless.
-      if (err instanceof FetchError && err.unreachable) break;
+      const err = await store(source, source, () => fetchArxivCategory(arxivUrl, category, arxivMaxResults, fetchOpts));
+      if (err instanceof FetchError && err.unreachable) downReason = `not tried: ${hostOf(arxivUrl)} unreachable after ${category} failed`;
     }
   }
   return results;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

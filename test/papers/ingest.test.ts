@@ -78,8 +78,9 @@ describe('ingest from the Hugging Face and arXiv APIs', () => {
     const failed = await runIngest(db, config({ SOURCES: 'hf' }), silentLog, { now: new Date('2025-12-30T09:00:00Z'), retries: 1, backoffMs: 20 });
     expect(failed[0]).toMatchObject({ ok: false, error: expect.stringContaining('HTTP 500') });
     const down = await runIngest(db, config({ HF_API_URL: 'http://127.0.0.1:9', ARXIV_API_URL: 'http://127.0.0.1:9' }), silentLog, { now: new Date(), retries: 0, arxivIntervalMs: 0 });
-    // arXiv stops after the first unreachable category instead of trying each one.
-    expect(down.map((r) => [r.source.split(':')[0], r.ok])).toEqual([['hf', false], ['arxiv', false]]);
+    // arXiv is asked once; the category it never got to is still reported, as not tried.
+    expect(down.map((r) => [r.source.split(':')[0], r.ok])).toEqual([['hf', false], ['arxiv', false], ['arxiv', false]]);
+    expect(down[2]!.error).toBe('not tried: 127.0.0.1:9 unreachable after cs.LG failed');
     expect(await db.all('SELECT * FROM papers ORDER BY pk')).toEqual(before);
   });
 });
