@@ -1,6 +1,6 @@
 import type { CandidateIndex, RankedHit } from './candidate-index.js';
 import type { Interest } from './interests.js';
-import { relevance } from './rank.js';
+import { RANKING, relevance } from './rank.js';
 import { emptySignals, rerankForReader, type Candidate, type ReaderSignals } from './reader-ranking.js';
 import type { MatchedConcept } from './slice-scorer.js';
 
@@ -101,6 +101,41 @@ function wordsOf(matches: Match[]): string[] {
   return words;
 }
 
+/** A candidate's match before relevance is capped at 1: its best interest's rel plus the bonus for the others. */
+function strength(c: Candidate): number {
+  return c.matches.length ? c.matches[0]!.hit.rel + RANKING.OTHER_INTEREST_BONUS * (c.matches.length - 1) : c.rel;
+}
+
+/**
+ * The papers that go when a reader's interests offer more than fit: each interest in turn, the one
+ * with the best paper first, takes its best paper not yet taken (papers only the reader's signals
+ * brought count as one more interest), so a broad catalogue topic cannot crowd out the reader's
+ * other interests. `order` is best score first; so is the result.
+ */
+function balanced(order: number[], final: Candidate[], interests: Interest[], limit: number): number[] {
+  const taken = new Uint8Array(final.length);
+  const belongs = (i: number, interest: Interest | null) => {
+    const ms = final[i]!.matches;
+    return interest === null ? ms.length === 0 : ms.some((m) => m.interest === interest);
+  };
+  // Each group's place in `order`; groups take turns in the order of their best paper.
+  const groups = [...interests, null].map((interest) => ({ interest, at: order.findIndex((i) => belongs(i, interest)) })).filter((g) => g.at >= 0);
+  groups.sort((a, b) => a.at - b.at);
+  let count = 0;
+  for (let round = true; round && count < limit; ) {
+    round = false;
+    for (const g of groups) {
+      if (count >= limit) break;
+      while (g.at < order.length && (taken[order[g.at]!] || !belongs(order[g.at]!, g.interest))) g.at++;
+      if (g.at === order.length) continue;
+      taken[order[g.at]!] = 1;
+      count++;
+      round = true;
+    }
+  }
+  return order.filter((i) => taken[i]);
+}
+
 function strongest(index: CandidateIndex, candidates: Candidate[], n: number): Candidate[] {
   if (candidates.length <= n) return candidates;
   return [...candidates].sort((a, b) => b.rel * index.boost(b.pk) - a.rel * index.boost(a.pk)).slice(0, n);
@@ -150,9 +185,11 @@ export function buildDigest(index: CandidateIndex, subscriber: { topics: string[
   const final = signals ? rerankForReader(index, signals, strongest(index, candidates, RERANK_POOL * req.limit), (pk) => fresh(req, excluded, pk, index.paper(pk)!.firstSeenAt), req.limit) : candidates;
   // Scores and order by position (no object per candidate): a reader has a few dozen candidates and 100,000 readers run.
   const scores = final.map((c) => Math.round(c.rel * (c.matches[0]?.hit.boost ?? index.boost(c.pk)) * 1000) / 1000);
-  const order = final.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || final[a]!.pk - final[b]!.pk);
+  // Equal scores (relevance saturates at 1) go to the stronger match before the older row.
+  const order = final.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || strength(final[b]!) - strength(final[a]!) || final[a]!.pk - final[b]!.pk);
+  const going = order.length > req.limit && ranked.length > 1 ? balanced(order, final, ranked.map((r) => r.interest), req.limit) : order.slice(0, req.limit);
   // Why lines and highlights only for the papers that go.
-  return order.slice(0, req.limit).map((i) => {
+  return going.map((i) => {
     const { pk, matches, notes } = final[i]!;
     const score = scores[i]!;
     const paper = index.paper(pk)!;

@@ -141,6 +141,18 @@ describe('digests', () => {
     for (let i = 1; i < items.length; i++) expect(items[i - 1]!.score).toBeGreaterThanOrEqual(items[i]!.score);
   });
 
+  it('when more papers match than fit, then every interest of the reader gets its turn, still best first', () => {
+    // Two broad catalogue topics and one typed phrase with a single paper: many topic papers reach
+    // relevance 1 and tie on score, and they used to fill all ten places.
+    const items = digest({ topics: ['interpretability', 'diffusion-models'], keywords: ['sparse autoencoders'] }, 10);
+    expect(items).toHaveLength(10);
+    expect(has(items.map((i) => i.title), 'Features that Make a Difference')).toBe(true);
+    const count = (label: string) => items.filter((i) => i.interests.some((l) => l.startsWith(label))).length;
+    expect(count('Interpretability')).toBeGreaterThanOrEqual(4);
+    expect(count('Diffusion')).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < items.length; i++) expect(items[i - 1]!.score).toBeGreaterThanOrEqual(items[i]!.score);
+  });
+
   it('only consider papers first seen after the window start', async () => {
     const local = await tempDatabase();
     try {
