@@ -57,16 +57,22 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
   const busyLimitedTx = <T>(ms: number, fn: (t: Sql) => Promise<T>) => lockWaitLimitedTx(database, ms, fn);
 
   /**
-   * Queues a confirmation or manage mail unless the address had its share today.
-   * Runs inside a transaction that took `lockAddress` first, so the count and the
-   * insert are one step even with several web nodes.
+   * Whether the address may get another confirmation or manage mail today.
+   * Asked before anything is written: when the cap says no, the caller changes
+   * nothing (status, consent log, waiting preferences), so a refused request
+   * leaves no half-done state behind. Runs inside a transaction that took
+   * `lockAddress` first, so this count and the queueMail after it are one step
+   * even with several web nodes (SQLite's BEGIN IMMEDIATE is serial anyway).
    */
-  async function queueMail(t: Sql, kind: 'confirm' | 'manage', s: Subscriber, now: Date): Promise<boolean> {
+  async function mailAllowed(t: Sql, email: string, now: Date, subscriberId?: number): Promise<boolean> {
     const dayAgo = new Date(now.getTime() - 24 * 3600 * 1000).toISOString();
-    if ((await countMailSince(t, s.email, dayAgo)) >= MAIL_CAP_PER_DAY) {
-      log.warn({ subscriber: s.id, to: maskEmail(s.email) }, 'mail cap reached; not sending another');
-      return false;
-    }
+    if ((await countMailSince(t, email, dayAgo)) < MAIL_CAP_PER_DAY) return true;
+    log.warn({ subscriber: subscriberId, to: maskEmail(email) }, 'mail cap reached; not sending another and changing nothing');
+    return false;
+  }
+
+  /** Queues a confirmation or manage mail; the caller checked `mailAllowed` in the same transaction. */
+  async function queueMail(t: Sql, kind: 'confirm' | 'manage', s: Subscriber, now: Date): Promise<true> {
     await enqueueMail(t, kind, s.id, s.email, now.toISOString());
     return true;
   }
@@ -89,11 +95,14 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
       log.info({ subscriber: s.id }, 'subscription request for a bounced address ignored');
       return 'suppressed';
     }
+    // All or nothing: over the cap no mail goes out, so the row and the consent log stay as they are.
+    if (!(await mailAllowed(t, s.email, now, s.id))) return 'capped';
     const at = now.toISOString();
     // Without a request (a reader's own "Subscribe again"), any preferences a signup left waiting are dropped.
     const updated = await updateSubscriber(t, s.id, { status: 'pending', requestedPrefs: requested }, at);
     await logConsent(t, s.id, event, ctx, at);
-    return (await queueMail(t, 'confirm', updated, now)) ? 'mailed' : 'capped';
+    await queueMail(t, 'confirm', updated, now);
+    return 'mailed';
   }
 
   /** The interests a signup asked for while this reader already got digests, if any wait on the row. */
@@ -156,12 +165,15 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
           return false;
         }
         if (!existing) {
+          if (!(await mailAllowed(t, email, now))) return false;
           const s = await insertSubscriber(t, email, 'pending', prefs, at);
           await logConsent(t, s.id, 'subscribe_requested', ctx, at);
           return queueMail(t, 'confirm', s, now);
         }
         if (existing.status === 'active' || existing.status === 'paused') {
           // The request waits on the row; only the owner's click on the manage page applies it (anyone can type an address).
+          // Over the cap nothing is written: a request the owner is never told about must not wait on the row.
+          if (!(await mailAllowed(t, existing.email, now, existing.id))) return false;
           const updated = await updateSubscriber(t, existing.id, { requestedPrefs: prefs }, at);
           return queueMail(t, 'manage', updated, now);
         }

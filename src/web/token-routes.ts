@@ -20,9 +20,14 @@ const STATUS_LABELS: Record<Subscriber['status'], string> = {
   bounced: 'stopped (mail to this address bounced)',
 };
 
-const RESUBSCRIBE_NOTICE: Record<ConfirmationRequest | 'active', (email: string) => string> = {
-  mailed: (email) => `We sent a confirmation link to ${email}. Digests start again only after you click it.`,
-  capped: () => 'Paperboy already sent several emails to this address today. Use the most recent confirmation link, or try again tomorrow.',
+// What "Subscribe again" did. Over the daily mail cap nothing changed (see requestConfirmation),
+// so the page says so and sends the reader to tomorrow, not to a link an unsubscribe revoked.
+const RESUBSCRIBE_NOTICE: Record<ConfirmationRequest | 'active', (s: Subscriber) => string> = {
+  mailed: (s) => `We sent a confirmation link to ${s.email}. Digests start again only after you click it.`,
+  capped: (s) =>
+    s.status === 'pending'
+      ? 'Paperboy already sent several emails to this address today, so it sent no new confirmation. Click the link in the latest confirmation email, or try again tomorrow.'
+      : 'Paperboy already sent several emails to this address today, so it sent no confirmation and nothing changed: you are still unsubscribed. Try again tomorrow.',
   suppressed: () => 'Mail to this address bounced, so Paperboy stopped sending to it and cannot send a confirmation. Ask whoever runs this Paperboy to re-enable it.',
   active: () => 'This address already gets digests.',
 };
@@ -105,7 +110,7 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     }
     if (action === 'resubscribe') {
       const { subscriber, outcome } = await subscriptions.resubscribe(token(req), 'manage', ctx, now);
-      return void res.send(await managePage(await subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber.email)));
+      return void res.send(await managePage(await subscriptions.forManage(token(req), now), RESUBSCRIBE_NOTICE[outcome](subscriber)));
     }
     if (action === 'apply-requested') {
       const { subscriber, applied } = await subscriptions.applyRequested(token(req), now);
@@ -161,6 +166,6 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
   app.post('/unsubscribe/:token/resubscribe', limits.tokens, async (req, res) => {
     pageNoStore(res);
     const { subscriber, outcome } = await subscriptions.resubscribe(token(req), 'unsubscribe', consentContext(req, 'web'), new Date());
-    res.send(render('message', { title: 'Subscribe again', heading: outcome === 'mailed' ? 'Check your inbox' : 'Subscribe again', message: RESUBSCRIBE_NOTICE[outcome](subscriber.email) }));
+    res.send(render('message', { title: 'Subscribe again', heading: outcome === 'mailed' ? 'Check your inbox' : 'Subscribe again', message: RESUBSCRIBE_NOTICE[outcome](subscriber) }));
   });
 }
