@@ -91,7 +91,11 @@ function units(text: string, stats: CorpusStats): Unit[] {
     i = j;
   }
   // A unit of only stopwords ("about", or "don't" split at its apostrophe) says nothing about the topic.
-  return out.filter((u) => u.quoted || !u.words.every((w) => STOPWORDS.has(w)));
+  const topical = out.filter((u) => u.quoted || !u.words.every((w) => STOPWORDS.has(w)));
+  // Nor does a stray letter ("diffusion x", the "b" of "<b>diffusion</b>"), though abstracts use
+  // letters as variables often enough to make it look informative; typed alone, it is kept.
+  const words = topical.filter((u) => u.quoted || u.words.length > 1 || u.words[0]!.length > 1);
+  return words.length ? words : topical;
 }
 
 /** The two words the corpus writes this one as ("pretraining" → "pre training"), if it does. */

@@ -127,6 +127,13 @@ describe('digests', () => {
     expect(keywordInterest('the of and', sampleStats)).toBeNull();
   });
 
+  it('when a reader\'s words come with a stray letter or markup, then the letter does not decide the interest', () => {
+    const plain = titles('denoising');
+    expect(plain.length).toBeGreaterThan(0);
+    expect(titles('denoising x')).toEqual(plain);
+    expect(titles('<b>denoising</b>')).toEqual(plain);
+  });
+
   it('remove papers matching an excluded keyword', () => {
     const all = digest({ topics: ['interpretability'] });
     const without = digest({ topics: ['interpretability'], exclude: ['medical', 'clinical', 'disease', 'suicidal'] });
