@@ -65,4 +65,9 @@ describe('email templates', () => {
       expect(html, file).toMatch(/font-family:\s*-apple-system/);
     }
   });
+
+  it('declares English on every email, so screen readers read it as English', async () => {
+    const render = await compileEmailTemplates();
+    for (const [file, html] of Object.entries(render.mjmlOutput)) expect(html, file).toMatch(/<html[^>]* lang="en"/);
+  });
 });
