@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, guessedPublicUrlWarning, loadConfig } from './config.js';
 import { applyMigrations, openDatabase } from './db/client.js';
 import { AppError, InputError, isDatabaseBusy } from './errors.js';
 import { createLogger } from './logger.js';
@@ -49,6 +49,12 @@ function isoDay(value: string): string {
     throw new InvalidArgumentError('must be a date as YYYY-MM-DD');
   }
   return value;
+}
+
+/** Warns on stderr when mail this command writes gets links to a base URL guessed without PUBLIC_URL (development). */
+function warnGuessedPublicUrl(s: Services): void {
+  const warning = guessedPublicUrlWarning(s.config);
+  if (warning) err(warning);
 }
 
 /** Opens the services for one command and always closes them. */
@@ -230,6 +236,7 @@ function registerSubscriberCommands(program: Command): void {
         const prefs = Preferences.safeParse(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
         if (!prefs.success) throw new AppError('validation', 'Invalid subscriber.', fieldIssues(prefs.error));
         const sub = await addSubscriber(s.database, parsedEmail.data, prefs.data, Boolean(confirmed), new Date());
+        if (sub.status === 'pending') warnGuessedPublicUrl(s);
         await s.outbound.run();
         out(`${sub.email}: ${sub.status}${sub.status === 'pending' ? ' (confirmation email queued)' : ''}`);
       }),
@@ -275,6 +282,7 @@ function registerSubscriberCommands(program: Command): void {
         }
         const rows = parseSubscriberCsv(text, file);
         const counts = await importSubscribers(s.database, rows, { confirmed: Boolean(opts.confirmed), overrideSuppression: Boolean(opts.overrideSuppression) }, new Date());
+        if (counts.confirmationsQueued) warnGuessedPublicUrl(s);
         const bar = progressBar('sending confirmations', counts.confirmationsQueued);
         await s.outbound.run();
         bar.stop();
@@ -328,6 +336,7 @@ function registerDigestCommands(program: Command): void {
     .action((opts: { now?: string; dryRun?: boolean; json?: boolean }) =>
       withServices(async (s) => {
         let bar: ReturnType<typeof progressBar> | null = null;
+        if (!opts.dryRun) warnGuessedPublicUrl(s);
         const summary = await s.runDigests({
           now: opts.now ? new Date(opts.now) : new Date(),
           dryRun: opts.dryRun,

@@ -136,6 +136,15 @@ function deploymentProblems(e: z.infer<typeof EnvSchema>): string[] {
   return problems;
 }
 
+/** The warning a CLI command writes before it puts links into mail while PUBLIC_URL is unset (null when set): the guessed base URL need not be the running server's. */
+export function guessedPublicUrlWarning(config: Pick<Config, 'publicUrl' | 'publicUrlGuessed' | 'port'>): string | null {
+  if (!config.publicUrlGuessed) return null;
+  return (
+    `paperboy: warning: PUBLIC_URL is not set, so links in this mail use ${config.publicUrl}, guessed from this command's own PORT (${config.port}), ` +
+    `which may not be the web server's; set PUBLIC_URL to the server's address for this command too (e.g. PUBLIC_URL=http://localhost:3917)`
+  );
+}
+
 function buildConfig(e: z.infer<typeof EnvSchema>) {
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
@@ -143,6 +152,8 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
     port: e.PORT,
     host: e.HOST,
     publicUrl,
+    /** PUBLIC_URL was not set, so publicUrl is guessed from this process's PORT (never in production, which requires it). */
+    publicUrlGuessed: e.PUBLIC_URL === undefined,
     databasePath: e.DATABASE_PATH,
     /** Where the data lives: the PostgreSQL URL when set, else the SQLite file. */
     database: e.DATABASE_URL ?? e.DATABASE_PATH,

@@ -101,7 +101,8 @@ describe('digest run with readers whose addresses bounce', () => {
   const now = new Date(Date.now() + 86_400_000).toISOString();
   /** A database with the fixture papers and 24 readers who all match one; the warnings come from the digest worker. */
   const envFor = (name: string) => {
-    const env = { DATABASE_PATH: join(dir, `${name}.db`), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123', SMTP_URL: smtp.url, SMTP_POOL_SIZE: '1' };
+    // PUBLIC_URL set: without it the CLI adds a plain-text warning about guessed links, which is not what these tests look at.
+    const env = { DATABASE_PATH: join(dir, `${name}.db`), OUTBOX_DIR: join(dir, 'outbox'), SECRET: 'cli-secret-cli-secret-cli-secret-0123', SMTP_URL: smtp.url, SMTP_POOL_SIZE: '1', PUBLIC_URL: 'http://localhost:3000' };
     expect(runCli(['import', join(FIXTURES, 'hf-daily-2025-12-29.json')], env).code).toBe(0);
     const csv = join(dir, `${name}.csv`);
     writeFileSync(csv, ['email,keywords,hour', ...Array.from({ length: 24 }, (_, i) => `r${i}@example.org,sparse autoencoders,0`)].join('\n'));
