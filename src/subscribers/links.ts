@@ -15,6 +15,35 @@ export function createLinks(secret: string, publicUrl: string) {
     signToken(secret, { key: s.linkKey, purpose, version: s.tokenVersion, expires, extra });
   const invalid = () => new AppError('invalid_token', 'This link is no longer valid. Use the link in your most recent email from Paperboy.');
 
+  /**
+   * Checks signature, expiry and purpose (a failure throws), then finds the row:
+   * undefined when the token is genuine but names nobody any more (or a version
+   * it may not use).
+   */
+  async function lookup(sql: Sql, raw: unknown, purpose: TokenPurpose, now: Date) {
+    const check = verifyToken(secret, raw, now.getTime());
+    if (!check.ok) {
+      throw new AppError(
+        'invalid_token',
+        check.reason === 'expired'
+          ? 'This link has expired. Subscribe again from the start page to get a fresh one.'
+          : 'This link is not valid. It may have been copied incompletely.',
+      );
+    }
+    const { claims } = check;
+    if (claims.purpose !== purpose) throw invalid();
+    const { key, legacyId } = claims.subject;
+    // Id-named links were signed before link keys existed (migration 0003): only an
+    // unsubscribe link, and only for a row that existed then, whose id was never reused since.
+    const row = key !== undefined ? await findByLinkKey(sql, key) : purpose === 'unsubscribe' ? await findById(sql, legacyId) : undefined;
+    const subscriber = row && (key !== undefined || row.legacyLinks) ? row : undefined;
+    if (!subscriber) return { subscriber, claims };
+    // A digest's web copy (the archive) carries no personal links, so it survives unsubscribing and link resets like unsubscribe links do.
+    const versionOk = purpose === 'unsubscribe' || purpose === 'digest' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;
+    if (!versionOk) throw invalid();
+    return { subscriber, claims };
+  }
+
   return {
     token,
     /** Confirmation link; expires after 7 days. */
@@ -46,27 +75,25 @@ export function createLinks(secret: string, publicUrl: string) {
      * needs the current version.
      */
     async resolve(sql: Sql, raw: unknown, purpose: TokenPurpose, now: Date): Promise<{ subscriber: Subscriber; extra: string }> {
-      const check = verifyToken(secret, raw, now.getTime());
-      if (!check.ok) {
-        throw new AppError(
-          'invalid_token',
-          check.reason === 'expired'
-            ? 'This link has expired. Subscribe again from the start page to get a fresh one.'
-            : 'This link is not valid. It may have been copied incompletely.',
-        );
-      }
-      const { claims } = check;
-      if (claims.purpose !== purpose) throw invalid();
-      const { key, legacyId } = claims.subject;
-      // Id-named links were signed before link keys existed (migration 0003): only an
-      // unsubscribe link, and only for a row that existed then, whose id was never reused since.
-      const subscriber =
-        key !== undefined ? await findByLinkKey(sql, key) : purpose === 'unsubscribe' ? await findById(sql, legacyId) : undefined;
-      if (!subscriber || (key === undefined && !subscriber.legacyLinks)) throw invalid();
-      // A digest's web copy (the archive) carries no personal links, so it survives unsubscribing and link resets like unsubscribe links do.
-      const versionOk = purpose === 'unsubscribe' || purpose === 'digest' ? claims.version <= subscriber.tokenVersion : claims.version === subscriber.tokenVersion;
-      if (!versionOk) throw invalid();
+      const { subscriber, claims } = await lookup(sql, raw, purpose, now);
+      if (!subscriber) throw invalid();
       return { subscriber, extra: claims.extra };
+    },
+
+    /**
+     * The reader behind an unsubscribe link, or null when the link is genuine but
+     * its reader no longer exists (they deleted their data, or an operator removed
+     * them). The rule: our HMAC signature proves Paperboy issued the link, and
+     * link keys are random and never reused, so a genuine link whose key names no
+     * row can only belong to a deleted reader: the answer is "you are not
+     * subscribed" (200; unsubscribe links keep working forever, and a mailbox
+     * provider's one-click POST must not get a 4xx), and nothing is read or
+     * changed. That answer carries no address and only reaches someone holding a
+     * link we signed, so it enumerates nothing. A tampered or forged token fails
+     * the signature and still gets the 400 below, whoever it names.
+     */
+    async resolveUnsubscribe(sql: Sql, raw: unknown, now: Date): Promise<Subscriber | null> {
+      return (await lookup(sql, raw, 'unsubscribe', now)).subscriber ?? null;
     },
   };
 }

@@ -213,9 +213,10 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
       return (await links.resolve(database, token, 'manage', now)).subscriber;
     },
 
-    /** The subscriber behind an unsubscribe link, as it is once queued unsubscribes are applied. */
-    async forUnsubscribe(token: string, now: Date): Promise<Subscriber> {
-      return withQueuedUnsubscribes(database, [(await links.resolve(database, token, 'unsubscribe', now)).subscriber])[0]!;
+    /** The subscriber behind an unsubscribe link, as it is once queued unsubscribes are applied; null when the reader was deleted (see resolveUnsubscribe). */
+    async forUnsubscribe(token: string, now: Date): Promise<Subscriber | null> {
+      const s = await links.resolveUnsubscribe(database, token, now);
+      return s && withQueuedUnsubscribes(database, [s])[0]!;
     },
 
     /** Saves new preferences from the manage page (the reader's own choice replaces any a signup left waiting). */
@@ -273,15 +274,19 @@ export function createSubscriptionService({ database, links, log, kickOutbound, 
      * version so old manage and confirm links stop working; unsubscribe links keep
      * working. When the database stays locked past UNSUBSCRIBE_BUSY_WAIT_MS the
      * request is queued durably instead (see unsubscribe-queue.ts) and still succeeds.
+     * A deleted reader's link changes nothing and resolves to null ("not subscribed").
      */
-    async unsubscribe(token: string, ctx: ConsentContext, now: Date): Promise<Subscriber> {
+    async unsubscribe(token: string, ctx: ConsentContext, now: Date): Promise<Subscriber | null> {
       try {
-        return await busyLimitedTx(UNSUBSCRIBE_BUSY_WAIT_MS, async (t) => unsubscribeSubscriber(t, (await links.resolve(t, token, 'unsubscribe', now)).subscriber, ctx, now));
+        return await busyLimitedTx(UNSUBSCRIBE_BUSY_WAIT_MS, async (t) => {
+          const s = await links.resolveUnsubscribe(t, token, now);
+          return s && unsubscribeSubscriber(t, s, ctx, now);
+        });
       } catch (err) {
         if (!isDatabaseBusy(err)) throw err;
         // Reading still works under another connection's write lock (WAL; MVCC on PostgreSQL).
-        const { subscriber } = await links.resolve(database, token, 'unsubscribe', now);
-        if (subscriber.status === 'unsubscribed') return subscriber;
+        const subscriber = await links.resolveUnsubscribe(database, token, now);
+        if (!subscriber || subscriber.status === 'unsubscribed') return subscriber;
         const entry = { linkKey: subscriber.linkKey, method: ctx.method, ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, at: now.toISOString() };
         if (!queueUnsubscribe(database, entry)) throw err;
         log.warn({ subscriber: subscriber.id }, 'database busy: unsubscribe queued');

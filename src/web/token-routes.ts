@@ -146,9 +146,20 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
   // posts back to the link the reader already has, and only mails a confirmation.
   const resubscribeAction = (req: Request) => `/unsubscribe/${encodeURIComponent(token(req))}/resubscribe`;
 
+  // A genuine unsubscribe link of a deleted reader (see resolveUnsubscribe): 200, no address, nothing changed.
+  const NOT_SUBSCRIBED = 'You are not subscribed; Paperboy holds nothing about this address.';
+  const notSubscribedPage = () =>
+    render('message', {
+      title: 'Not subscribed',
+      heading: 'You are not subscribed',
+      message: `${NOT_SUBSCRIBED} The subscription this link belonged to was deleted with all its data, so there is nothing to unsubscribe. To get digests again, subscribe from the start page.`,
+      link: { href: '/', label: 'Go to the start page' },
+    });
+
   app.get('/unsubscribe/:token', limits.tokens, async (req, res) => {
     pageNoStore(res);
     const s = await subscriptions.forUnsubscribe(token(req), new Date());
+    if (!s) return void res.send(notSubscribedPage());
     const done = s.status === 'unsubscribed';
     res.send(render('unsubscribe', { title: done ? 'Unsubscribed' : 'Unsubscribe', done, email: s.email, resubscribeAction: resubscribeAction(req) }));
   });
@@ -159,12 +170,15 @@ export function registerTokenRoutes(app: Express, deps: RouteDeps, limits: RateL
     pageNoStore(res);
     const oneClick = isOneClick(req);
     const s = await subscriptions.unsubscribe(token(req), consentContext(req, oneClick ? 'one-click' : 'web'), new Date());
-    if (oneClick) return void res.type('text/plain').send('Unsubscribed.');
+    if (oneClick) return void res.type('text/plain').send(s ? 'Unsubscribed.' : NOT_SUBSCRIBED);
+    if (!s) return void res.send(notSubscribedPage());
     res.send(render('unsubscribe', { title: 'Unsubscribed', done: true, email: s.email, resubscribeAction: resubscribeAction(req) }));
   });
 
   app.post('/unsubscribe/:token/resubscribe', limits.tokens, async (req, res) => {
     pageNoStore(res);
+    // No address to mail a confirmation to: the start page is the way back.
+    if (!(await subscriptions.forUnsubscribe(token(req), new Date()))) return void res.send(notSubscribedPage());
     const { subscriber, outcome } = await subscriptions.resubscribe(token(req), 'unsubscribe', consentContext(req, 'web'), new Date());
     res.send(render('message', { title: 'Subscribe again', heading: outcome === 'mailed' ? 'Check your inbox' : 'Subscribe again', message: RESUBSCRIBE_NOTICE[outcome](subscriber) }));
   });

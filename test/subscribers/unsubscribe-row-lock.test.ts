@@ -43,7 +43,7 @@ describe.runIf(onPostgres)('one-click unsubscribe while another transaction hold
     const started = Date.now();
     const result = await service.unsubscribe(token(reader), { method: 'one-click' }, new Date());
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(result.status).toBe('unsubscribed');
+    expect(result!.status).toBe('unsubscribed');
     expect(queuedUnsubscribes(db)).toHaveLength(1);
     // The row still says active, but this node's reader loads (digest runs) see the unsubscribe.
     expect((await findById(db, reader.id))!.status).toBe('active');
@@ -71,7 +71,7 @@ describe.runIf(onPostgres)('one-click unsubscribe while another transaction hold
   it('when the lock is released within the wait, then the unsubscribe is applied directly and nothing is queued', async () => {
     setTimeout(() => void blocker.query('ROLLBACK'), 300);
     const result = await service.unsubscribe(token(reader), { method: 'one-click' }, new Date());
-    expect(result.status).toBe('unsubscribed');
+    expect(result!.status).toBe('unsubscribed');
     expect((await findById(db, reader.id))!.status).toBe('unsubscribed');
     expect(queuedUnsubscribes(db)).toEqual([]);
   });
