@@ -29,10 +29,13 @@ export function byline(p: Pick<RecentPaper, 'authors' | 'authorCount' | 'organiz
   return p.authorCount ? `${p.authorCount} author${p.authorCount === 1 ? '' : 's'}` : '';
 }
 
-/** Deterministic per subscriber and period, so a resend after a crash is the same message. */
+/**
+ * Deterministic per subscriber and period, so a resend after a crash is the same message. The
+ * subscriber is in the HMAC only: a reader's headers do not show their row id (nor how many readers there are).
+ */
 export function digestMessageId(secret: string, subscriberId: number, periodKey: string, domain: string): string {
-  const tag = createHmac('sha256', secret).update(`message-id|${subscriberId}|${periodKey}`).digest('base64url').slice(0, 16);
-  return `<digest.${periodKey}.${subscriberId}.${tag}@${domain}>`;
+  const tag = createHmac('sha256', secret).update(`message-id|${subscriberId}|${periodKey}`).digest('base64url').slice(0, 22);
+  return `<digest.${periodKey}.${tag}@${domain}>`;
 }
 
 /** "Top paper title + 9 more · Tue 24 Nov", the title cut at a word so the whole stays within SUBJECT_MAX. */

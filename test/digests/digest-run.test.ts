@@ -74,6 +74,8 @@ describe('digest runs against a real SMTP server', () => {
     const row = (await app.database.get<{ message_id: string; status: string }>("SELECT message_id, status FROM deliveries WHERE period_key = '2026-11-24'"))!;
     expect(row.status).toBe('sent');
     expect(mail!.parsed.messageId).toBe(row.message_id);
+    // The period and an HMAC only: the reader's row id is not in their headers.
+    expect(row.message_id).toMatch(/^<digest\.2026-11-24\.[\w-]{22}@paperboy\.example>$/);
     // The subject leads with the top paper and how many more (issue 15), within 80 characters.
     expect(mail!.parsed.subject).toMatch(/^Dale meets Langevin.* \+ 9 more · Tue 24 Nov$/);
     expect(mail!.parsed.subject!.length).toBeLessThanOrEqual(80);
