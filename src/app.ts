@@ -66,7 +66,9 @@ function errorHandler({ log, render }: AppDeps): ErrorRequestHandler {
     if (req.path.startsWith('/api/') || req.is('application/json')) {
       res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.issues.length ? { issues: app.issues } : {}) } });
     } else {
-      res.status(app.status).send(render('message', { title: 'Error', heading: app.status >= 500 ? 'Something went wrong' : 'That did not work', message: app.message }));
+      // A dead link's page points at the start page, where entering the address mails a working link.
+      const link = app.code === 'invalid_token' ? { href: '/', label: 'Go to the start page' } : undefined;
+      res.status(app.status).send(render('message', { title: 'Error', heading: app.status >= 500 ? 'Something went wrong' : 'That did not work', message: app.message, link }));
     }
   };
 }

@@ -13,7 +13,13 @@ type LinkSubject = Pick<Subscriber, 'linkKey' | 'tokenVersion'>;
 export function createLinks(secret: string, publicUrl: string) {
   const token = (s: LinkSubject, purpose: TokenPurpose, expires = 0, extra = '') =>
     signToken(secret, { key: s.linkKey, purpose, version: s.tokenVersion, expires, extra });
-  const invalid = () => new AppError('invalid_token', 'This link is no longer valid. Use the link in your most recent email from Paperboy.');
+  // No "use your latest email": after an unsubscribe or a deletion no email holds a working link. The start page
+  // always leads somewhere: entering the address there mails a confirmation, or a manage link to a current reader.
+  const invalid = () =>
+    new AppError(
+      'invalid_token',
+      'This link is no longer valid. Unsubscribing, deleting your data or “Invalidate old links” turns off the links in earlier emails from Paperboy. Enter your address on the start page and Paperboy emails you a link that works.',
+    );
 
   /**
    * Checks signature, expiry and purpose (a failure throws), then finds the row:
