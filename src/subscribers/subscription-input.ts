@@ -19,46 +19,56 @@ export function isTimeZone(tz: string): boolean {
   return true;
 }
 
+// Every schema names its own messages: zod's defaults ("Invalid input: expected number, received NaN")
+// would reach readers on the web form, API clients and the CLI as they are.
+const TEXT = { error: 'must be text' };
+const ZONE_MESSAGE = 'must be an IANA time zone such as Europe/Berlin';
 const term = z
-  .string()
+  .string(TEXT)
   .trim()
   .min(2, 'must be at least 2 characters')
   .max(200, 'must be at most 200 characters')
   .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
-const termList = z.array(term).max(20, 'at most 20 entries').default([]);
+const termList = z
+  .array(term, { error: 'must be a list of words or phrases' })
+  .max(20, 'at most 20 entries')
+  .default([]);
 // A seed paper: an arXiv id or link, a Hugging Face paper link, or a title of a paper in the corpus.
-const seed = z.string().trim().min(4, 'must be at least 4 characters').max(300, 'must be at most 300 characters').refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
-const authorName = z.string().trim().min(2, 'must be at least 2 characters').max(100, 'must be at most 100 characters').refine((s) => /\p{L}/u.test(s), 'must contain a letter');
-const uniqueList = <T extends z.ZodType<string>>(item: T) => z.array(item).max(20, 'at most 20 entries').default([]).transform((xs) => [...new Set(xs)]);
+const seed = z.string(TEXT).trim().min(4, 'must be at least 4 characters').max(300, 'must be at most 300 characters').refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
+const authorName = z.string(TEXT).trim().min(2, 'must be at least 2 characters').max(100, 'must be at most 100 characters').refine((s) => /\p{L}/u.test(s), 'must contain a letter');
+const uniqueList = <T extends z.ZodType<string>>(item: T, what: string) =>
+  z.array(item, { error: `must be a list of ${what}` }).max(20, 'at most 20 entries').default([]).transform((xs) => [...new Set(xs)]);
+/** A whole number in a range, with one plain message for every way to miss it (not a number, a fraction, out of range). */
+const wholeNumber = (min: number, max: number, message: string) => z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
 
 export const Email = z
-  .string()
+  .string({ error: 'must be a valid email address' })
   .trim()
   .max(254, 'must be at most 254 characters')
   .pipe(z.email('must be a valid email address'))
   .transform((e) => e.toLowerCase());
 
-export const Frequency = z.enum(['daily', 'weekly']);
+export const Frequency = z.enum(['daily', 'weekly'], { error: 'must be daily or weekly' });
 export type Frequency = z.infer<typeof Frequency>;
 
 /** Interests and schedule: what a reader can set on the subscribe and preferences pages. */
 export const Preferences = z
   .strictObject({
     topics: z
-      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => unknownTopicMessage(String(i.input)) }))
-      .max(TOPIC_SLUGS.length)
+      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => unknownTopicMessage(String(i.input)) }), { error: 'must be a list of topics' })
+      .max(TOPIC_SLUGS.length, `at most ${TOPIC_SLUGS.length} topics`)
       .default([])
       .transform((t) => [...new Set(t)]),
     keywords: termList,
     exclude: termList,
-    seeds: uniqueList(seed),
-    authors: uniqueList(authorName),
+    seeds: uniqueList(seed, 'papers (arXiv ids, links or titles)'),
+    authors: uniqueList(authorName, 'author names'),
     frequency: Frequency.default('daily'),
-    weekday: z.coerce.number().int().min(1, 'must be 1 (Monday) to 7 (Sunday)').max(7, 'must be 1 (Monday) to 7 (Sunday)').default(1),
-    hour: z.coerce.number().int('must be a whole hour').min(0, 'must be 0 to 23').max(23, 'must be 0 to 23').default(8),
-    timezone: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
-    maxPapers: z.coerce.number().int().min(1, 'must be 1 to 50').max(50, 'must be 1 to 50').default(10),
-  })
+    weekday: wholeNumber(1, 7, 'must be a whole number from 1 (Monday) to 7 (Sunday)').default(1),
+    hour: wholeNumber(0, 23, 'must be a whole number from 0 to 23').default(8),
+    timezone: z.string({ error: ZONE_MESSAGE }).trim().refine(isTimeZone, ZONE_MESSAGE).default('UTC'),
+    maxPapers: wholeNumber(1, 50, 'must be a whole number from 1 to 50').default(10),
+  }, { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : undefined) })
   .refine((p) => p.topics.length + p.keywords.length + p.seeds.length + p.authors.length > 0, {
     path: ['topics'],
     message: 'pick at least one topic, type a keyword, or add a paper or an author to follow',
