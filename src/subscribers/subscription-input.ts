@@ -2,21 +2,43 @@ import { z } from 'zod';
 import { TOPIC_SLUGS } from './topic-catalogue.js';
 import { unknownTopicMessage } from './topic-suggest.js';
 
-// Checked per signup; building a DateTimeFormat to test a name is slow.
-const knownZones = new Set<string>(Intl.supportedValuesOf('timeZone'));
+// Checked per signup; building a DateTimeFormat to test a name is slow. Keyed by the
+// lower-cased name: ICU accepts any case, and the runtime's list spells each zone once.
+const listedZones = new Map<string, string>(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
+const otherZones = new Map<string, string | null>();
 
-/** Whether `tz` is an IANA time zone this runtime knows. */
-export function isTimeZone(tz: string): boolean {
-  if (knownZones.has(tz)) return true;
-  if (tz.length > 64) return false;
+// An alias typed the way IANA spells names ("Asia/Kolkata", "US/Eastern", "UTC"): every part starts
+// upper-case, and only short abbreviations are all capitals. Kept as typed, since the runtime's own
+// name for it may be an older spelling (ICU resolves "Asia/Kolkata" to "Asia/Calcutta").
+const ianaCased = (tz: string) => tz.split('/').every((part) => /^[A-Z]/.test(part) && (part.length <= 4 || part !== part.toUpperCase()));
+
+/**
+ * The canonical spelling of an IANA time zone name, or null when the runtime
+ * does not know it: a listed zone in its listed spelling ("europe/paris" →
+ * "Europe/Paris"); an alias as typed when typed in IANA's case, else as the
+ * runtime resolves it ("us/eastern" → "America/New_York", "utc" → "UTC").
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  const listed = listedZones.get(tz.toLowerCase());
+  if (listed) return listed;
+  if (tz.length > 64) return null;
+  const cached = otherZones.get(tz);
+  if (cached !== undefined) return cached;
+  let canonical: string | null;
   try {
-    // Aliases such as "UTC" or "US/Eastern" are valid but not in the canonical list.
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    canonical = ianaCased(tz) ? tz : resolved;
   } catch {
-    return false;
+    canonical = null;
   }
-  knownZones.add(tz); // bounded: only names ICU accepts get in
-  return true;
+  // Bounded: case variants of accepted names are many, so stop remembering past a few thousand.
+  if (otherZones.size < 5000) otherZones.set(tz, canonical);
+  return canonical;
+}
+
+/** Whether `tz` is an IANA time zone this runtime knows (in any case). */
+export function isTimeZone(tz: string): boolean {
+  return canonicalTimeZone(tz) !== null;
 }
 
 // Every schema names its own messages: zod's defaults ("Invalid input: expected number, received NaN")
@@ -66,7 +88,8 @@ export const Preferences = z
     frequency: Frequency.default('daily'),
     weekday: wholeNumber(1, 7, 'must be a whole number from 1 (Monday) to 7 (Sunday)').default(1),
     hour: wholeNumber(0, 23, 'must be a whole number from 0 to 23').default(8),
-    timezone: z.string({ error: ZONE_MESSAGE }).trim().refine(isTimeZone, ZONE_MESSAGE).default('UTC'),
+    // Stored as the canonical name, so "europe/paris" shows and schedules as "Europe/Paris".
+    timezone: z.string({ error: ZONE_MESSAGE }).trim().refine(isTimeZone, ZONE_MESSAGE).transform((tz) => canonicalTimeZone(tz)!).default('UTC'),
     maxPapers: wholeNumber(1, 50, 'must be a whole number from 1 to 50').default(10),
   }, { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : undefined) })
   .refine((p) => p.topics.length + p.keywords.length + p.seeds.length + p.authors.length > 0, {

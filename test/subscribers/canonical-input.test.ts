@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
+import { databaseEnv, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
+
+// What readers type is stored in one canonical form, whatever the way in (API, web form, CLI, CSV import).
+
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let app: Awaited<ReturnType<typeof startPaperboy>>;
+const tmp = tempDir();
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example' });
+  env = { ...(await databaseEnv(tmp.dir, 'cli')), OUTBOX_DIR: join(tmp.dir, 'outbox') };
+});
+afterAll(async () => {
+  await app.stop();
+  await smtp.close();
+  tmp.cleanup();
+});
+
+const api = (body: object) => fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const cliList = () => JSON.parse(runCli(['subscribers', 'list', '--json'], env).stdout) as { email: string; timezone: string; keywords: string[]; exclude: string[] }[];
+
+describe('time zones', () => {
+  it('when a zone is typed in another case, then the API, the web form, the CLI and an import store its canonical name', async () => {
+    expect((await api({ email: 'tz-api@example.org', topics: ['agents'], timezone: 'europe/paris' })).status).toBe(202);
+    expect((await findByEmail(app.database, 'tz-api@example.org'))!.timezone).toBe('Europe/Paris');
+    const web = await fetch(`${app.url}/subscribe`, { method: 'POST', body: new URLSearchParams({ email: 'tz-web@example.org', topics: 'agents', timezone: 'AMERICA/NEW_YORK' }) });
+    expect(web.status).toBe(200);
+    expect((await findByEmail(app.database, 'tz-web@example.org'))!.timezone).toBe('America/New_York');
+    // An alias typed in lower case becomes the zone the runtime resolves it to.
+    expect((await api({ email: 'tz-alias@example.org', topics: ['agents'], timezone: 'utc' })).status).toBe(202);
+    expect((await findByEmail(app.database, 'tz-alias@example.org'))!.timezone).toBe('UTC');
+
+    expect(runCli(['subscribers', 'add', 'tz-cli@example.org', '--topics', 'agents', '--timezone', 'europe/berlin', '--confirmed'], env).code).toBe(0);
+    const csv = join(tmp.dir, 'tz.csv');
+    writeFileSync(csv, 'email,topics,timezone\ntz-csv@example.org,agents,asia/tokyo\n');
+    expect(runCli(['subscribers', 'import', csv, '--confirmed'], env).code).toBe(0);
+    const zones = Object.fromEntries(cliList().map((s) => [s.email, s.timezone]));
+    expect(zones).toMatchObject({ 'tz-cli@example.org': 'Europe/Berlin', 'tz-csv@example.org': 'Asia/Tokyo' });
+  });
+
+  it('when a zone is unknown in any case, then it is still refused', async () => {
+    const res = await api({ email: 'tz-bad@example.org', topics: ['agents'], timezone: 'europe/pariss' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('timezone');
+    const cli = runCli(['subscribers', 'add', 'tz-bad@example.org', '--topics', 'agents', '--timezone', 'mars/olympus'], env);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('timezone: must be an IANA time zone');
+  });
+});
