@@ -51,10 +51,19 @@ const term = z
   .min(2, 'must be at least 2 characters')
   .max(200, 'must be at most 200 characters')
   .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
+/** Keeps the first spelling of entries that differ only in case or spacing ("GRPO; grpo" → ["GRPO"]): matching ignores both. */
+const uniqueIgnoringCase = (xs: string[]) => {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = x.toLowerCase().replace(/\s+/g, ' ');
+    return !seen.has(k) && Boolean(seen.add(k));
+  });
+};
 const termList = z
   .array(term, { error: 'must be a list of words or phrases' })
   .max(20, 'at most 20 entries')
-  .default([]);
+  .default([])
+  .transform(uniqueIgnoringCase);
 // A seed paper: an arXiv id or link, a Hugging Face paper link, or a title of a paper in the corpus.
 const seed = z.string(TEXT).trim().min(4, 'must be at least 4 characters').max(300, 'must be at most 300 characters').refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or digit');
 const authorName = z.string(TEXT).trim().min(2, 'must be at least 2 characters').max(100, 'must be at most 100 characters').refine((s) => /\p{L}/u.test(s), 'must contain a letter');

@@ -53,3 +53,24 @@ describe('time zones', () => {
     expect(cli.stderr).toContain('timezone: must be an IANA time zone');
   });
 });
+
+describe('keywords and excluded keywords', () => {
+  it('when the same keyword is given twice in different case, then the API, the web form, the CLI and an import keep only its first spelling', async () => {
+    const dupes = { keywords: ['GRPO', 'grpo', 'Sparse autoencoders', 'sparse  Autoencoders'], exclude: ['Diffusion', 'DIFFUSION', 'diffusion'] };
+    const want = { keywords: ['GRPO', 'Sparse autoencoders'], exclude: ['Diffusion'] };
+    expect((await api({ email: 'kw-api@example.org', ...dupes })).status).toBe(202);
+    expect(await findByEmail(app.database, 'kw-api@example.org')).toMatchObject(want);
+    const web = await fetch(`${app.url}/subscribe`, { method: 'POST', body: new URLSearchParams({ email: 'kw-web@example.org', keywords: dupes.keywords.join(', '), exclude: dupes.exclude.join('; ') }) });
+    expect(web.status).toBe(200);
+    expect(await findByEmail(app.database, 'kw-web@example.org')).toMatchObject(want);
+
+    const cli = runCli(['subscribers', 'add', 'kw-cli@example.org', '--keywords', 'GRPO; grpo', '--exclude', 'Diffusion, diffusion', '--confirmed'], env);
+    expect(cli.code, cli.stderr).toBe(0);
+    const csv = join(tmp.dir, 'kw.csv');
+    writeFileSync(csv, 'email,keywords,exclude\nkw-csv@example.org,GRPO;grpo;Sparse autoencoders;SPARSE AUTOENCODERS,Diffusion;diffusion\n');
+    expect(runCli(['subscribers', 'import', csv, '--confirmed'], env).code).toBe(0);
+    const byEmail = Object.fromEntries(cliList().map((s) => [s.email, { keywords: s.keywords, exclude: s.exclude }]));
+    expect(byEmail['kw-cli@example.org']).toEqual({ keywords: ['GRPO'], exclude: ['Diffusion'] });
+    expect(byEmail['kw-csv@example.org']).toEqual(want);
+  });
+});
