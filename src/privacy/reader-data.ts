@@ -25,12 +25,21 @@ async function tablesNamingReaders(sql: Sql): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-/** Rows of any other table that names the reader (tables added after this file, e.g. feedback), so the export stays complete. */
+/**
+ * Rows of any other table that names the reader (tables added after this file, e.g. feedback), so the export stays complete.
+ * A row's `paper_pk` (an internal key) is shown as `paper: { id, title }`, the paper's public id and title; rows are
+ * sorted by their JSON text, so the same data always downloads as the same document on both engines.
+ */
 async function otherRows(sql: Sql, id: number): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const t of (await tablesNamingReaders(sql)).filter((t) => !COVERED.has(t))) {
     const rows = await sql.all<Record<string, unknown>>(`SELECT * FROM "${t}" WHERE subscriber_id = ?`, [id]);
-    if (rows.length) out[t] = rows.map(({ subscriber_id: _, ...r }) => r);
+    const shown = [];
+    for (const { subscriber_id: _, paper_pk: pk, ...r } of rows) {
+      if (pk === undefined) shown.push(r);
+      else shown.push({ paper: (await sql.get<{ id: string; title: string }>('SELECT id, title FROM papers WHERE pk = ?', [pk])) ?? null, ...r });
+    }
+    if (shown.length) out[t] = shown.map((r) => [JSON.stringify(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
   }
   return out;
 }
