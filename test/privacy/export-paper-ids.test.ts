@@ -25,10 +25,10 @@ describe("a reader's data download", () => {
     await recordFeedback(app.database, id, papers[1]!.pk, 'less', new Date('2026-11-02T08:00:00Z'));
     const manage = app.links.manageUrl((await findByEmail(app.database, 'rater@example.org'))!).replace(/^https?:\/\/[^/]+/, app.url);
 
-    const web = await (await fetch(`${manage}?data`)).json();
+    const web = (await (await fetch(`${manage}?data`)).json()) as Record<string, unknown> & { other: Record<string, unknown[]> };
     const cli = runCli(['subscribers', 'export', '--email', 'rater@example.org', '--json'], app.dbEnv);
     expect(cli.code, cli.stderr).toBe(0);
-    const fromCli = JSON.parse(cli.stdout);
+    const fromCli = JSON.parse(cli.stdout) as typeof web;
     for (const data of [web, fromCli]) {
       const ratings = data.other.paper_feedback as Record<string, unknown>[];
       expect(ratings).toEqual(
