@@ -96,12 +96,19 @@ export function smtpTarget(url: string) {
 // final "." of every message waits on Nagle's algorithm for the relay's
 // delayed ACK (~40 ms per message per connection). TLS is layered on top by
 // nodemailer (smtps:// upgrades at once, smtp:// via STARTTLS).
-function connectNoDelay(options: { host?: string; port?: number; connectionTimeout?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void) {
+//
+// When this connection fails, nodemailer is told to connect by itself (no
+// socket) rather than given the error: its pool keeps a resource whose own
+// getSocket failed as busy for ever, so after `maxConnections` failures every
+// later message waited on a slot that never came back (a relay that was down
+// hung the run). Its own attempt fails the same way and is reported, and the
+// pool frees the slot.
+function connectNoDelay(options: { host?: string; port?: number; connectionTimeout?: number }, callback: (err: Error | null, socket?: { connection: Socket } | false) => void) {
   const socket = connect({ host: options.host, port: options.port ?? 587 });
   const timer = setTimeout(() => socket.destroy(new Error(`connection to ${options.host}:${options.port} timed out`)), options.connectionTimeout ?? 15_000);
-  const onError = (err: Error) => {
+  const onError = () => {
     clearTimeout(timer);
-    callback(err);
+    callback(null, false);
   };
   socket.once('error', onError);
   socket.once('connect', () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDueDigests } from '../../src/digests/digest-run.js';
@@ -16,7 +16,7 @@ const DAY1 = new Date('2026-11-24T10:00:00Z');
 type Mode = 'ok' | 'auth535' | 'auth530' | 'data554' | 'rcpt550';
 
 /** A real SMTP server whose failure mode can be switched while a test runs. */
-async function startRelay(initial: Mode, rejectRcpt: (rcpt: string) => boolean = () => true) {
+async function startRelay(initial: Mode, rejectRcpt: (rcpt: string) => boolean = () => true, port = 0) {
   const { SMTPServer } = await import('smtp-server');
   const state = { mode: initial };
   const received: { to: string; messageId: string }[] = [];
@@ -44,10 +44,10 @@ async function startRelay(initial: Mode, rejectRcpt: (rcpt: string) => boolean =
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: listening } = server.server.address() as AddressInfo;
   return {
-    url: (auth = '') => `smtp://${auth}127.0.0.1:${port}`,
+    url: (auth = '') => `smtp://${auth}127.0.0.1:${listening}`,
     received,
     /** The operator fixed the relay (password, account, content filter). */
     fix() {
@@ -122,6 +122,32 @@ describe('a relay problem is not a bounce', () => {
     expect(relay.received.map((m) => m.to).sort()).toEqual([...readers].sort());
     expect(await count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'")).toBe(30);
     expect((await collectStats(app.database)).relay.alert).toBe(false);
+  }, SLOW);
+
+  it('when nothing listens at the relay address, then the run ends with everyone handed back, nobody suppressed, stats alert; the next run after it is up delivers to everyone once', async () => {
+    // A port that was free a moment ago: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    // More readers than the pool has connections (5): each refused connection used to keep its slot for ever.
+    app = await startPaperboy({ SMTP_URL: `smtp://127.0.0.1:${port}`, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const readers = emails(12);
+    await seedReaders(app, readers);
+
+    const first = await app.runDigests({ now: DAY1, concurrency: 8, retryBaseMs: 10 });
+    expect(first.sent).toBe(0);
+    expect(first.failed + first.deferred).toBe(12);
+    // Handed back: not sent, not failed, and no lease held (nothing waits for this process).
+    expect(await count(app, "SELECT count(*) AS n FROM deliveries WHERE status IN ('sent', 'failed') OR lease_owner IS NOT NULL")).toBe(0);
+    expect(await count(app, "SELECT count(*) AS n FROM subscribers WHERE status = 'active'")).toBe(12);
+    expect((await collectStats(app.database)).relay.alert).toBe(true);
+
+    relay = await startRelay('ok', () => false, port);
+    const second = await app.runDigests({ now: new Date(DAY1.getTime() + 600_000), concurrency: 8, retryBaseMs: 10 });
+    expect(second).toMatchObject({ sent: 12, failed: 0, stopped: null });
+    expect(relay.received.map((m) => m.to).sort()).toEqual([...readers].sort());
   }, SLOW);
 
   it('when the relay answers 550 5.1.1 at RCPT for one reader, then only that reader is suppressed, and the address is masked in the ledger and the logs', async () => {
