@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, guessedPublicUrlWarning, loadConfig } from './config.js';
 import { applyMigrations, openDatabase } from './db/client.js';
-import { AppError, InputError, isDatabaseBusy } from './errors.js';
+import { AppError, InputError, isDatabaseBusy, OperatorError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createServices, serve, work, type Services } from './main.js';
 import { applyFiles, ImportFormat, parseFiles } from './papers/import-service.js';
@@ -371,6 +371,9 @@ export async function runCli(argv: string[]): Promise<void> {
     } else if (e instanceof InputError || e instanceof UsageError || e instanceof ConfigError) {
       err(`paperboy: ${e.message}`);
       process.exitCode = 2;
+    } else if (e instanceof OperatorError) {
+      err(`paperboy: ${e.message}`);
+      process.exitCode = 1;
     } else if (isDatabaseBusy(e)) {
       // Another import or a digest run held the write lock past the busy timeout.
       err('paperboy: the database is busy (another process is writing to it); retry in a moment (what was already written stays, and a re-run leaves it unchanged)');

@@ -49,6 +49,9 @@ export class InputError extends Error {
   }
 }
 
+/** A failure the operator can act on, said in one line (a port in use, an unreachable database): CLI exit 1 without a stack. */
+export class OperatorError extends Error {}
+
 /** Field issues of a zod error, with dotted paths ("topics.2"). */
 export function fieldIssues(err: ZodError): FieldIssue[] {
   return err.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));

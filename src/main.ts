@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database_ } from './db/client.js';
 import { withJobLease } from './db/job-lease.js';
 import { createLogger, type Logger } from './logger.js';
+import { OperatorError } from './errors.js';
 import { runIngest } from './papers/ingest-service.js';
 import { loadSampleIfEmpty } from './papers/sample-corpus.js';
 import { assertCron, startScheduler, type Job } from './scheduler.js';
@@ -141,14 +142,37 @@ export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boo
   ];
 }
 
+/**
+ * Listens on host:port, or fails in one line (a port in use, a privileged port).
+ * Not express's app.listen: it calls its callback on 'error' too, so a port in
+ * use would look like a start.
+ */
+function listenOn(handler: RequestListener, port: number, host: string): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE' ? `port ${port} is already in use (HOST ${host})`
+        : err.code === 'EACCES' ? `port ${port} needs privileges this process lacks (HOST ${host})`
+        : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
+      reject(new OperatorError(`${why}; nothing was started`));
+    });
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
 /** `paperboy serve`: HTTP server, scheduler, graceful shutdown on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
   assertSchedules(config);
   const s = await createServices(config);
   const app = appFor(s);
-  const server: Server = await new Promise((resolve, reject) => {
-    const srv = app.listen(config.port, config.host, () => resolve(srv)).on('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await listenOn(app, config.port, config.host);
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
   s.log.info({ url: `http://${config.host}:${config.port}`, publicUrl: config.publicUrl, mail: s.mailer.kind }, 'paperboy is listening');
   s.outbound.kick();
   const seeding = seedIfEmpty(s).catch((err) => s.log.error({ err }, 'first-start seeding failed'));
