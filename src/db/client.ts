@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import { OperatorError } from '../errors.js';
 import { createPool, postgresSql, sqliteSql, type Sql } from './sql.js';
 
 export type Sqlite = Database.Database;
@@ -35,12 +36,26 @@ export async function openDatabase(
       if (options.migrate !== false) await migratePostgres(pool);
     } catch (err) {
       await pool.end();
-      throw err;
+      throw unreachable(location, err) ?? err;
     }
     return { ...postgresSql(pool), sqlite: null, pool, close: () => pool.end() };
   }
   const sqlite = openSqlite(location, options);
   return { ...sqliteSql(sqlite), sqlite, pool: null, close: async () => void sqlite.close() };
+}
+
+// Network failures, and PostgreSQL's refusals before any statement runs
+// (wrong password, unknown role or database, too many connections).
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '53300']);
+
+/** A failure to reach the PostgreSQL at `url`, said in one line without the password; undefined for any other error. */
+function unreachable(url: string, err: unknown): OperatorError | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !CONNECT_CODES.has(code)) return undefined;
+  const u = new URL(url);
+  const where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  const why = /^\d/.test(code) ? (err as Error).message : code;
+  return new OperatorError(`cannot reach the database at ${where} (${why}); check DATABASE_URL; nothing was changed`);
 }
 
 /** Applies the pending migrations of the database's engine; returns the names applied. */
