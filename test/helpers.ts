@@ -115,6 +115,8 @@ export async function startSmtp(options: { reject?: (rcpt: string) => { code: nu
   const { simpleParser } = await import('mailparser');
   const received: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
+  // Messages being received at once, and the most there ever were (parallel sends).
+  const inData = { now: 0, peak: 0 };
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
@@ -126,9 +128,11 @@ export async function startSmtp(options: { reject?: (rcpt: string) => { code: nu
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
+      inData.peak = Math.max(inData.peak, ++inData.now);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+        inData.now--;
         const raw = Buffer.concat(chunks).toString('utf8');
         const { mailFrom } = session.envelope;
         received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), envelopeFrom: mailFrom ? mailFrom.address : '', raw, parsed: await simpleParser(raw) });
@@ -148,6 +152,10 @@ export async function startSmtp(options: { reject?: (rcpt: string) => { code: nu
     url: `smtp://127.0.0.1:${port}`,
     received,
     options,
+    /** The most messages this server was receiving at the same time. */
+    get peakConcurrent() {
+      return inData.peak;
+    },
     /** Resolves once `n` messages have arrived (or rejects after `ms`). */
     async waitFor(n: number, ms = 10_000): Promise<ReceivedMail[]> {
       const deadline = Date.now() + ms;

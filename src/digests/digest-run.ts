@@ -255,7 +255,9 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
         return () => resume(d);
       }
       if (inChunk < chunk.length) return chunk[inChunk++];
-      if (nextDue >= due.length) return undefined;
+      // A claim under way may still bring jobs: wait for it rather than leave the
+      // last chunk (a run of ≤ CLAIM_CHUNK readers: all of it) to one sender.
+      if (nextDue >= due.length && !claiming) return undefined;
       claiming ??= claimNext().finally(() => (claiming = null));
       await claiming;
     }
@@ -281,7 +283,9 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     clearInterval(heartbeat);
   }
   summary.stopped = sender.stopped;
-  if (summary.sent > 0) {
+  // A dry run changes nothing; a run that hit a relay failure leaves its alert
+  // standing even if other messages went out (a content rejection is per message).
+  if (summary.sent > 0 && !opts.dryRun && !sender.alerted) {
     try {
       await recordRelaySuccess(database, wall().toISOString());
     } catch (err) {

@@ -53,6 +53,8 @@ export function createSender(deps: SenderDeps) {
   const { ledger, log, owner, counts } = deps;
   let streak: { key: string; n: number } = { key: '', n: 0 };
   let stopped: RunStop | null = null;
+  // Set once this run recorded a relay failure: its successes must not clear that alert.
+  let alerted = false;
   const lease = () => new Date(deps.wall().getTime() + deps.leaseMs).toISOString();
   // Outcome records must stick: a busy database is waited out, not counted as a failure.
   const record = <T>(what: string, fn: () => Promise<T>) => retryWhileBusy(what, fn, { log });
@@ -74,6 +76,7 @@ export function createSender(deps: SenderDeps) {
     if (c.kind === 'recipient') return;
     try {
       await recordRelayFailure(deps.database, { at: deps.wall().toISOString(), source: 'digest', kind: c.kind, reason: c.reason, error });
+      alerted = true;
     } catch (err) {
       log.warn({ err }, 'could not record the relay failure');
     }
@@ -152,6 +155,10 @@ export function createSender(deps: SenderDeps) {
     /** Why the run is stopping early, or null. */
     get stopped(): RunStop | null {
       return stopped;
+    },
+    /** True once this run recorded a relay failure (the alert `stats` shows). */
+    get alerted(): boolean {
+      return alerted;
     },
   };
 }

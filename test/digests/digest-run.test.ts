@@ -5,6 +5,7 @@ import { createServices } from '../../src/main.js';
 import { upsertPapers } from '../../src/papers/paper-repo.js';
 import type { PaperInput } from '../../src/papers/paper-record.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
+import { collectStats } from '../../src/stats-service.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
 import { onPostgres, ROOT, silentLog, startPaperboy, startSmtp } from '../helpers.js';
 
@@ -120,6 +121,26 @@ describe('digest runs against a real SMTP server', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/href="javascript:/);
     expect(mail!.parsed.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('sends in parallel even when all due readers fit in one claim chunk (a small list is not sent one by one)', async () => {
+    smtp.options.delayMs = 150;
+    await seedSubscribers(app, emails(8));
+    const summary = await app.runDigests({ now: DAY1, concurrency: 4 });
+    expect(summary).toMatchObject({ due: 8, sent: 8, failed: 0 });
+    expect(smtp.peakConcurrent).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a dry run changes nothing: no delivery rows, no relay success recorded, a standing relay alert stays', async () => {
+    await seedSubscribers(app, ['ada@example.org']);
+    const failure = { at: '2026-11-24T09:00:00.000Z', source: 'digest', kind: 'relay', reason: 'authentication failed', error: '535 bad password' };
+    await app.database.run("INSERT INTO settings (key, value) VALUES ('relay_last_error', ?)", [JSON.stringify(failure)]);
+    const summary = await app.runDigests({ now: DAY1, dryRun: true });
+    expect(summary).toMatchObject({ dryRun: true, due: 1, sent: 1 });
+    expect(smtp.received).toHaveLength(0);
+    expect((await app.database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries'))!.n).toBe(0);
+    expect(await app.database.get("SELECT value FROM settings WHERE key = 'relay_last_ok'")).toBeUndefined();
+    expect((await collectStats(app.database)).relay).toMatchObject({ alert: true, lastSuccessAt: null });
   });
 
   it('retries 421 answers until the relay recovers: every digest delivered exactly once', async () => {

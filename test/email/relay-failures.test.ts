@@ -37,7 +37,7 @@ async function startRelay(initial: Mode, rejectRcpt: (rcpt: string) => boolean =
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (state.mode === 'data554') return cb(Object.assign(new Error('5.6.0 Message content rejected'), { responseCode: 554 }));
+        if (state.mode === 'data554' && session.envelope.rcptTo.some((r) => rejectRcpt(r.address))) return cb(Object.assign(new Error('5.6.0 Message content rejected'), { responseCode: 554 }));
         const messageId = /^Message-ID: (.*)$/im.exec(Buffer.concat(chunks).toString())?.[1] ?? '';
         for (const r of session.envelope.rcptTo) received.push({ to: r.address, messageId });
         cb();
@@ -122,6 +122,19 @@ describe('a relay problem is not a bounce', () => {
     expect(relay.received.map((m) => m.to).sort()).toEqual([...readers].sort());
     expect(await count(app, "SELECT count(*) AS n FROM deliveries WHERE status = 'sent'")).toBe(30);
     expect((await collectStats(app.database)).relay.alert).toBe(false);
+  }, SLOW);
+
+  it('when the relay rejects one digest’s content while the rest go out, then the alert stands after the run', async () => {
+    relay = await startRelay('data554', (rcpt) => rcpt === 'reader3@example.org');
+    app = await startPaperboy({ SMTP_URL: relay.url(), PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    await seedReaders(app, emails(8));
+    const run = await app.runDigests({ now: DAY1, concurrency: 2, retryBaseMs: 10 });
+    expect(run).toMatchObject({ sent: 7, failed: 1, stopped: null });
+    const stats = await collectStats(app.database);
+    expect(stats.relay.alert).toBe(true);
+    expect(stats.relay.lastError).toMatchObject({ source: 'digest', kind: 'relay' });
+    expect((await findByEmail(app.database, 'reader3@example.org'))!.status).toBe('active');
   }, SLOW);
 
   it('when nothing listens at the relay address, then the run ends with everyone handed back, nobody suppressed, stats alert; the next run after it is up delivers to everyone once', async () => {
