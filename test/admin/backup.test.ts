@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/db/client.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { databaseEnv, onPostgres, ROOT, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
 
@@ -125,6 +127,108 @@ describe.skipIf(onPostgres)('paperboy backup and restore', () => {
       app.database.sqlite!.exec('ROLLBACK');
     }
   });
+});
+
+// SQLite only, like the block above. No server here: with every connection closed the live files must not change by a byte.
+describe.skipIf(onPostgres)('paperboy backup and restore given a bad FILE', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let live: string;
+  let env: Record<string, string>;
+
+  beforeEach(() => {
+    tmp = tempDir();
+    live = join(tmp.dir, 'db.sqlite');
+    const db = openSqlite(live);
+    const insert = db.prepare(
+      `INSERT INTO subscribers (email, status, topics, hour, timezone, created_at, updated_at, confirmed_at)
+       VALUES (?, 'active', '["optimizers"]', 8, 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+    );
+    for (let i = 0; i < 3; i++) insert.run(`reader${i}@example.org`);
+    db.close();
+    env = { DATABASE_PATH: live };
+  });
+  afterEach(() => tmp.cleanup());
+
+  /** Every file in the folder with its SHA-256: the same before and after means nothing was written, replaced or removed. */
+  const snapshot = () =>
+    Object.fromEntries(
+      readdirSync(tmp.dir, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => [e.name, createHash('sha256').update(readFileSync(join(tmp.dir, e.name))).digest('hex')]),
+    );
+  const subscribers = () => {
+    const db = new Database(live, { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM subscribers').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  /** Exit 2 with one line naming the file and the reason, no stack. */
+  function expectRefused(r: { code: number | null; stderr: string }, file: string, reason: string) {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toContain('\n    at ');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`paperboy: ${file}: ${reason}`);
+  }
+
+  it('when the folder of the backup file does not exist, then backup says so in one line, exit 2, and leaves no .partial behind', () => {
+    const before = snapshot();
+    const file = join(tmp.dir, 'missing', 'dir', 'b.sqlite');
+    expectRefused(runCli(['backup', file], env), file, `the folder ${join(tmp.dir, 'missing', 'dir')} does not exist`);
+    expect(existsSync(join(tmp.dir, 'missing'))).toBe(false);
+    // FILE naming a folder: the old code renamed onto it, failed with a stack and left <folder>.partial.
+    const folder = join(tmp.dir, 'sub');
+    mkdirSync(folder);
+    expectRefused(runCli(['backup', folder], env), folder, 'is a folder');
+    expect(existsSync(`${folder}.partial`)).toBe(false);
+    expect(snapshot()).toEqual(before);
+    expect(subscribers()).toBe(3);
+  });
+
+  it('when the backup file is the live database under any spelling, or its -wal, -shm or unsubscribe queue, then backup refuses with exit 2 and changes nothing', () => {
+    symlinkSync(live, join(tmp.dir, 'link.sqlite'));
+    linkSync(live, join(tmp.dir, 'hard.sqlite'));
+    const before = snapshot();
+    const fromRoot = relative(ROOT, live);
+    // Relative ones are read from the CLI's working directory, ROOT; join() would tidy away the `..`.
+    const spellings = [live, fromRoot, `./${fromRoot}`, `${tmp.dir}/../${basename(tmp.dir)}/./db.sqlite`, join(tmp.dir, 'link.sqlite'), join(tmp.dir, 'hard.sqlite')];
+    const parts = [
+      ['-wal', "the live database's -wal file"],
+      ['-shm', "the live database's -shm file"],
+      ['.unsubscribe-queue', "the live database's unsubscribe queue"],
+    ];
+    const cases = [...spellings.map((file) => [file, 'the live database']), ...parts.map(([suffix, what]) => [live + suffix, what])];
+    for (const [file, what] of cases) expectRefused(runCli(['backup', file!], env), file!, `is ${what}; choose another file`);
+    expect(snapshot()).toEqual(before);
+    expect(subscribers()).toBe(3);
+  }, 90_000);
+
+  it('when the backup would put its .partial copy on the live database, then backup refuses rather than delete it', () => {
+    const livePartial = join(tmp.dir, 'db.sqlite.partial');
+    const db = openSqlite(livePartial);
+    db.close();
+    const before = snapshot();
+    expectRefused(runCli(['backup', live], { DATABASE_PATH: livePartial }), live, `backing up here would write over the live database (${livePartial})`);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('when the backup is truncated or not a database inside, then restore says it is not a valid, complete backup, exit 2, and leaves the live database alone', () => {
+    const backup = join(tmp.dir, 'b.sqlite');
+    expect(runCli(['backup', backup], env).code).toBe(0);
+    const truncated = join(tmp.dir, 't.sqlite');
+    writeFileSync(truncated, readFileSync(backup).subarray(0, 20000));
+    // A SQLite header over pages that are not a database.
+    const notADatabase = join(tmp.dir, 'nad.sqlite');
+    writeFileSync(notADatabase, Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(4080, 7)]));
+    const before = snapshot();
+    expectRefused(runCli(['restore', truncated], env), truncated, 'not a valid, complete backup (corrupt or truncated: database disk image is malformed)');
+    expectRefused(runCli(['restore', notADatabase], env), notADatabase, 'not a valid, complete backup (corrupt or truncated: file is not a database)');
+    expectRefused(runCli(['restore', tmp.dir], env), tmp.dir, 'is a folder, not a backup file');
+    expect(snapshot()).toEqual(before);
+    expect(subscribers()).toBe(3);
+    }, 60_000);
 });
 
 describe('paperboy backup and restore with DATABASE_URL', () => {
