@@ -337,23 +337,49 @@ function registerDigestCommands(program: Command): void {
       withServices(async (s) => {
         let bar: ReturnType<typeof progressBar> | null = null;
         if (!opts.dryRun) warnGuessedPublicUrl(s);
+        const interrupt = stopOnSignal();
         const summary = await s.runDigests({
           now: opts.now ? new Date(opts.now) : new Date(),
           dryRun: opts.dryRun,
+          signal: interrupt.signal,
           onProgress: (done, total) => {
             bar ??= progressBar(opts.dryRun ? 'planning' : 'sending', total);
             bar.increment();
           },
-        });
+        }).finally(interrupt.done);
         (bar as ReturnType<typeof progressBar> | null)?.stop();
-        // Any failure or early stop exits 1, with --json as without it.
-        if (summary.failed > 0 || summary.stopped) process.exitCode = 1;
+        // Any failure, early stop or interruption exits 1, with --json as without it.
+        if (summary.failed > 0 || summary.stopped || summary.interrupted) process.exitCode = 1;
         if (opts.json) return out(JSON.stringify(summary));
         const verb = summary.dryRun ? 'would send' : 'sent';
         out(`${summary.due} due: ${verb} ${summary.sent}, skipped ${summary.skipped} (nothing matched), failed ${summary.failed}${summary.resumed ? `, resumed ${summary.resumed} interrupted` : ''}${summary.busy ? `, ${summary.busy} handled by another process` : ''}${summary.deferred ? `, ${summary.deferred} left for the next run` : ''}`);
+        if (summary.interrupted) err('paperboy: run interrupted: the digests in flight were sent and recorded, the rest is left for the next run');
         if (summary.stopped) err(`paperboy: run stopped early, the relay keeps failing (${summary.stopped.reason}): ${summary.stopped.error}; nobody was suppressed`);
       }),
     );
+}
+
+/**
+ * The first SIGTERM/SIGINT aborts the returned signal (a digest run then finishes
+ * what is in flight and hands the rest back); a second one quits at once.
+ * `done()` puts the default handling back.
+ */
+function stopOnSignal(): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(name === 'SIGINT' ? 130 : 143);
+    err(`paperboy: ${name}: finishing the digests in flight, leaving the rest for the next run (${name} again quits at once)`);
+    controller.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    done: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
 }
 
 /** Runs the CLI and maps failures to exit codes: 1 failure, 2 bad usage or input. */

@@ -123,12 +123,12 @@ async function seedIfEmpty(s: Services): Promise<void> {
  * everywhere. `paperboy worker` processes share each digest tick through the
  * ledger's claims instead (`shareDigests`).
  */
-export function scheduledJobs(s: Services, { shareDigests }: { shareDigests: boolean }): Job[] {
+export function scheduledJobs(s: Services, { shareDigests, signal }: { shareDigests: boolean; signal?: AbortSignal }): Job[] {
   const once = (name: string, fn: () => Promise<unknown>) => async () => {
     const r = await withJobLease(s.database, name, fn);
     if (!r.ran) s.log.info({ job: name }, 'another node is running this job; skipping this tick');
   };
-  const digests = () => s.runDigests({ now: new Date() });
+  const digests = () => s.runDigests({ now: new Date(), signal });
   const mailbox = mailboxDeps(s);
   return [
     { name: 'ingest', cron: s.config.cron.ingest, run: once('ingest', () => runIngest(s.database, s.config, s.log, { now: new Date() })) },
@@ -177,7 +177,9 @@ export async function serve(config: Config): Promise<void> {
   s.outbound.kick();
   const seeding = seedIfEmpty(s).catch((err) => s.log.error({ err }, 'first-start seeding failed'));
 
-  const scheduler = config.cron.enabled ? startScheduler(scheduledJobs(s, { shareDigests: false }), s.log) : null;
+  // On shutdown a digest run under way finishes what is in flight and hands the rest back.
+  const interrupt = new AbortController();
+  const scheduler = config.cron.enabled ? startScheduler(scheduledJobs(s, { shareDigests: false, signal: interrupt.signal }), s.log) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -186,6 +188,7 @@ export async function serve(config: Config): Promise<void> {
     s.log.info({ signal }, 'shutting down');
     server.close();
     server.closeIdleConnections();
+    interrupt.abort();
     await scheduler?.stop();
     await seeding;
     await s.outbound.run().catch(() => undefined);
@@ -205,13 +208,15 @@ export async function serve(config: Config): Promise<void> {
 export async function work(config: Config): Promise<void> {
   assertSchedules(config);
   const s = await createServices(config);
-  const scheduler = startScheduler(scheduledJobs(s, { shareDigests: true }), s.log);
+  const interrupt = new AbortController();
+  const scheduler = startScheduler(scheduledJobs(s, { shareDigests: true, signal: interrupt.signal }), s.log);
   s.log.info({ mail: s.mailer.kind }, 'paperboy worker is running');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     s.log.info({ signal }, 'shutting down');
+    interrupt.abort();
     await scheduler.stop();
     await s.close();
     process.exit(0);

@@ -42,6 +42,11 @@ export interface RunOptions {
   claimBusyMs?: number;
   onProgress?: (done: number, total: number) => void;
   wallClock?: () => Date;
+  /**
+   * Aborted on SIGTERM/SIGINT: the run claims nothing more, lets the messages
+   * in flight finish and be recorded, and hands every other claim back at once.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a run did. */
@@ -57,6 +62,8 @@ export interface RunSummary {
   deferred: number;
   /** Why the run stopped before the end of its list (the relay kept failing), or null. */
   stopped: RunStop | null;
+  /** The run was told to stop (SIGTERM/SIGINT) before the end of its list. */
+  interrupted: boolean;
   dryRun: boolean;
 }
 
@@ -104,7 +111,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const owner = leaseOwner(randomBytes(4).toString('hex'));
   const leaseMs = opts.leaseMs ?? 10 * 60 * 1000;
   const claimBusyMs = opts.claimBusyMs ?? 60_000;
-  const summary: RunSummary = { due: 0, sent: 0, skipped: 0, failed: 0, resumed: 0, busy: 0, deferred: 0, stopped: null, dryRun: Boolean(opts.dryRun) };
+  const summary: RunSummary = { due: 0, sent: 0, skipped: 0, failed: 0, resumed: 0, busy: 0, deferred: 0, stopped: null, interrupted: false, dryRun: Boolean(opts.dryRun) };
   const domain = deps.listIdDomain;
   const { now } = opts;
 
@@ -143,7 +150,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
 
   const sender = createSender({
     database, ledger, mailer: deps.mailer, log, owner, now, wall, leaseMs, counts: summary,
-    attempts: opts.attempts ?? 4, retryBaseMs: opts.retryBaseMs ?? 1000, maxRuns: opts.maxRuns ?? 5, stopAfter: opts.stopAfter ?? 3,
+    attempts: opts.attempts ?? 4, retryBaseMs: opts.retryBaseMs ?? 1000, maxRuns: opts.maxRuns ?? 5, stopAfter: opts.stopAfter ?? 3, signal: opts.signal,
   });
   const deliver = sender.deliver;
 
@@ -152,7 +159,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   async function resume(d: Resumable): Promise<void> {
     const s = readerOf.get(d.subscriberId)!;
     // One already taken over is handed back, so the next run need not wait out its lease.
-    if (sender.stopped) return d.taken ? sender.release(d) : void summary.deferred++;
+    if (sender.halted) return d.taken ? sender.release(d) : void summary.deferred++;
     if (!(await retryWhileBusy('take over', () => ledger.takeOver(d, owner, lease()), { log, maxMs: claimBusyMs }))) return;
     summary.resumed++;
     // The same papers and the same Message-ID as the interrupted attempt.
@@ -249,7 +256,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   const nextJob = async (): Promise<(() => Promise<void>) | undefined> => {
     for (;;) {
       // Claimed jobs still run when the run stops: each one hands its claim back untried.
-      if (sender.stopped) leaveRest();
+      if (sender.halted) leaveRest();
       if (nextResume < resumable.length) {
         const d = resumable[nextResume++]!;
         return () => resume(d);
@@ -283,6 +290,7 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     clearInterval(heartbeat);
   }
   summary.stopped = sender.stopped;
+  summary.interrupted = Boolean(opts.signal?.aborted);
   // A dry run changes nothing; a run that hit a relay failure leaves its alert
   // standing even if other messages went out (a content rejection is per message).
   if (summary.sent > 0 && !opts.dryRun && !sender.alerted) {

@@ -38,6 +38,8 @@ export interface SenderDeps {
   maxRuns: number;
   /** The same non-recipient failure this many times in a row stops the run. */
   stopAfter: number;
+  /** Aborted when the run is interrupted: claims not yet tried are handed back. */
+  signal?: AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,6 +57,7 @@ export function createSender(deps: SenderDeps) {
   let stopped: RunStop | null = null;
   // Set once this run recorded a relay failure: its successes must not clear that alert.
   let alerted = false;
+  const halted = () => stopped !== null || Boolean(deps.signal?.aborted);
   const lease = () => new Date(deps.wall().getTime() + deps.leaseMs).toISOString();
   // Outcome records must stick: a busy database is waited out, not counted as a failure.
   const record = <T>(what: string, fn: () => Promise<T>) => retryWhileBusy(what, fn, { log });
@@ -85,14 +88,15 @@ export function createSender(deps: SenderDeps) {
 
   /** Releases a claimed delivery without trying it (the run is stopping). */
   async function release(d: Delivery): Promise<void> {
-    await record('release claim', () => ledger.letGo(d.id, owner, `not tried: run stopped (${stopped?.reason ?? 'stopping'})`, false));
+    const why = stopped ? `run stopped (${stopped.reason})` : 'run interrupted';
+    await record('release claim', () => ledger.letGo(d.id, owner, `not tried: ${why}`, false));
     counts.deferred++;
   }
 
   /** Sends one claimed delivery, with retries on transient failures; records the outcome. */
   async function deliver(s: Subscriber, d: Delivery, mail: OutgoingMail): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (stopped) return release(d);
+      if (halted()) return release(d);
       // Ours until the send is over, or not ours at all: a claim that lapsed and was
       // taken over by another process is that process's to send.
       let ours: boolean;
@@ -155,6 +159,10 @@ export function createSender(deps: SenderDeps) {
     /** Why the run is stopping early, or null. */
     get stopped(): RunStop | null {
       return stopped;
+    },
+    /** Stopped by the relay or interrupted: nothing more is tried. */
+    get halted(): boolean {
+      return halted();
     },
     /** True once this run recorded a relay failure (the alert `stats` shows). */
     get alerted(): boolean {

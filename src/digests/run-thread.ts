@@ -14,8 +14,8 @@ export type FromWorker =
   | { type: 'log'; line: string }
   | { type: 'done'; summary: RunSummary };
 
-/** Main → worker: what the relay said about one message. */
-export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: SmtpFailure };
+/** Main → worker: what the relay said about one message, or that the run is interrupted. */
+export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: SmtpFailure } | { type: 'stop' };
 
 /** A transferred Buffer arrives as a plain Uint8Array; nodemailer wants Buffers (same memory, no copy). */
 function withBuffers(mail: OutgoingMail): OutgoingMail {
@@ -34,9 +34,12 @@ const WORKER_OLD_SPACE_MB = 160;
 
 /** Runs every digest due at `opts.now` in a worker thread; resolves with its summary. */
 export function runDigestsInWorker(config: Config, secret: string, mailer: Mailer, mjmlOutput: Record<string, string>, opts: RunOptions): Promise<RunSummary> {
-  const { now, onProgress, wallClock: _clock, ...rest } = opts;
+  const { now, onProgress, wallClock: _clock, signal, ...rest } = opts;
   const workerData = { config, secret, mjmlOutput, options: { ...rest, now: now.toISOString() } };
   const worker = new Worker(new URL('./run-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB } });
+  const stop = () => worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
   return new Promise<RunSummary>((resolve, reject) => {
     let summary: RunSummary | undefined;
     worker.on('message', (m: FromWorker) => {
@@ -55,6 +58,10 @@ export function runDigestsInWorker(config: Config, secret: string, mailer: Maile
       }
     });
     worker.once('error', reject);
-    worker.once('exit', (code) => (summary && code === 0 ? resolve(summary) : reject(new Error(`digest run worker exited with code ${code}`))));
+    worker.once('exit', (code) => {
+      signal?.removeEventListener('abort', stop);
+      if (summary && code === 0) resolve(summary);
+      else reject(new Error(`digest run worker exited with code ${code}`));
+    });
   });
 }

@@ -22,12 +22,18 @@ const { config, secret, mjmlOutput, options } = workerData as {
   options: Omit<RunOptions, 'now' | 'onProgress' | 'wallClock'> & { now: string };
 };
 const post = (m: FromWorker) => port.postMessage(m);
+// Aborted when the main thread passes on SIGTERM/SIGINT (see RunOptions.signal).
+const interrupt = new AbortController();
+port.on('message', (m: ToWorker) => {
+  if ('type' in m && m.type === 'stop') interrupt.abort();
+});
 
 /** Sends through the main thread's pool; bodies are encoded here, off the sending thread. */
 function remoteMailer(kind: Mailer['kind']): Mailer {
   let seq = 0;
   const waiting = new Map<number, { resolve: (r: SendResult) => void; reject: (e: Error) => void }>();
   port.on('message', (m: ToWorker) => {
+    if ('type' in m) return;
     const w = waiting.get(m.id);
     if (!w) return;
     waiting.delete(m.id);
@@ -67,7 +73,7 @@ try {
       secret,
       lookbackDays: config.lookbackDays,
     },
-    { ...options, now: new Date(options.now), onProgress: (done, total) => post({ type: 'progress', done, total }) },
+    { ...options, now: new Date(options.now), signal: interrupt.signal, onProgress: (done, total) => post({ type: 'progress', done, total }) },
   );
   post({ type: 'done', summary });
 } finally {

@@ -265,6 +265,36 @@ describe('digest runs against a real SMTP server', () => {
     expect(smtp.received.length - 40).toBeLessThanOrEqual(10);
     expect(await inState(app, 'sent')).toBe(40);
   });
+  it('on SIGTERM a `digest run` finishes what is in flight, hands every other claim back at once and exits 1; the next run sends the rest, each reader once', async () => {
+    await smtp.close();
+    smtp = await startSmtp({ delayMs: 100 });
+    await app.stop();
+    app = await startPaperboy({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
+    await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
+    const readers = emails(120);
+    await seedSubscribers(app, readers);
+    const { child, done } = digestRunProcess(app, smtp, { SMTP_POOL_SIZE: '2' });
+    await smtp.waitFor(4, 30_000);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.out) as { sent: number; deferred: number; interrupted: boolean; failed: number };
+    expect(summary).toMatchObject({ interrupted: true, failed: 0 });
+    expect(summary.sent).toBeLessThan(120);
+    expect(summary.sent + summary.deferred).toBe(120);
+    // Everything it had accepted is recorded; nothing is left leased to the process that quit.
+    expect(await inState(app, 'sent')).toBe(summary.sent);
+    expect(smtp.received).toHaveLength(summary.sent);
+    expect((await app.database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries WHERE lease_owner IS NOT NULL'))!.n).toBe(0);
+    // The next run does not wait out a lease: it sends the rest at once.
+    const rerun = await app.runDigests({ now: DAY1 });
+    expect(rerun.sent + rerun.resumed).toBeGreaterThanOrEqual(120 - summary.sent);
+    await smtp.waitFor(120);
+    for (const m of readers) expect(messageIds(smtp, m).size, m).toBe(1);
+    expect(smtp.received).toHaveLength(120);
+    expect(await inState(app, 'sent')).toBe(120);
+  }, 120_000);
+
   it('shares the work among three processes, one killed mid-run: every reader one Message-ID, no claim left (issue 12)', async () => {
     await smtp.close();
     // A slow relay: the run is still going when one process is killed.
