@@ -69,6 +69,8 @@ const seed = z.string(TEXT).trim().min(4, 'must be at least 4 characters').max(3
 const authorName = z.string(TEXT).trim().min(2, 'must be at least 2 characters').max(100, 'must be at most 100 characters').refine((s) => /\p{L}/u.test(s), 'must contain a letter');
 const uniqueList = <T extends z.ZodType<string>>(item: T, what: string) =>
   z.array(item, { error: `must be a list of ${what}` }).max(20, 'at most 20 entries').default([]).transform((xs) => [...new Set(xs)]);
+/** A topic as people type its slug: "Agents", " Diffusion Models" and "diffusion_models" all mean diffusion-models. */
+const topicSlug = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase().replace(/[\s_]+/g, '-') : v);
 /** A whole number in a range, with one plain message for every way to miss it (not a number, a fraction, out of range). */
 const wholeNumber = (min: number, max: number, message: string) => z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
 
@@ -86,7 +88,7 @@ export type Frequency = z.infer<typeof Frequency>;
 export const Preferences = z
   .strictObject({
     topics: z
-      .array(z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => unknownTopicMessage(String(i.input)) }), { error: 'must be a list of topics' })
+      .array(z.preprocess(topicSlug, z.enum(TOPIC_SLUGS as [string, ...string[]], { error: (i) => unknownTopicMessage(String(i.input)) })), { error: 'must be a list of topics' })
       .max(TOPIC_SLUGS.length, `at most ${TOPIC_SLUGS.length} topics`)
       .default([])
       .transform((t) => [...new Set(t)]),

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { databaseEnv, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
+import { databaseEnv, runCliAsync, startPaperboy, startSmtp, tempDir } from '../helpers.js';
 
+// The CLI runs without blocking this process: a blocked event loop lets the
+// server's keep-alive timer close a socket fetch is about to reuse (ECONNRESET).
 // What readers type is stored in one canonical form, whatever the way in (API, web form, CLI, CSV import).
 
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
@@ -23,7 +25,7 @@ afterAll(async () => {
 });
 
 const api = (body: object) => fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const cliList = () => JSON.parse(runCli(['subscribers', 'list', '--json'], env).stdout) as { email: string; timezone: string; keywords: string[]; exclude: string[] }[];
+const cliList = async () => JSON.parse((await runCliAsync(['subscribers', 'list', '--json'], env)).stdout) as { email: string; timezone: string; keywords: string[]; exclude: string[] }[];
 
 describe('time zones', () => {
   it('when a zone is typed in another case, then the API, the web form, the CLI and an import store its canonical name', async () => {
@@ -36,11 +38,11 @@ describe('time zones', () => {
     expect((await api({ email: 'tz-alias@example.org', topics: ['agents'], timezone: 'utc' })).status).toBe(202);
     expect((await findByEmail(app.database, 'tz-alias@example.org'))!.timezone).toBe('UTC');
 
-    expect(runCli(['subscribers', 'add', 'tz-cli@example.org', '--topics', 'agents', '--timezone', 'europe/berlin', '--confirmed'], env).code).toBe(0);
+    expect((await runCliAsync(['subscribers', 'add', 'tz-cli@example.org', '--topics', 'agents', '--timezone', 'europe/berlin', '--confirmed'], env)).code).toBe(0);
     const csv = join(tmp.dir, 'tz.csv');
     writeFileSync(csv, 'email,topics,timezone\ntz-csv@example.org,agents,asia/tokyo\n');
-    expect(runCli(['subscribers', 'import', csv, '--confirmed'], env).code).toBe(0);
-    const zones = Object.fromEntries(cliList().map((s) => [s.email, s.timezone]));
+    expect((await runCliAsync(['subscribers', 'import', csv, '--confirmed'], env)).code).toBe(0);
+    const zones = Object.fromEntries((await cliList()).map((s) => [s.email, s.timezone]));
     expect(zones).toMatchObject({ 'tz-cli@example.org': 'Europe/Berlin', 'tz-csv@example.org': 'Asia/Tokyo' });
   });
 
@@ -48,9 +50,29 @@ describe('time zones', () => {
     const res = await api({ email: 'tz-bad@example.org', topics: ['agents'], timezone: 'europe/pariss' });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain('timezone');
-    const cli = runCli(['subscribers', 'add', 'tz-bad@example.org', '--topics', 'agents', '--timezone', 'mars/olympus'], env);
+    const cli = await runCliAsync(['subscribers', 'add', 'tz-bad@example.org', '--topics', 'agents', '--timezone', 'mars/olympus'], env);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain('timezone: must be an IANA time zone');
+  });
+});
+
+describe('topics', () => {
+  it('when a topic slug is typed in another case or with spaces, then the API, the web form, the CLI and an import store the slug', async () => {
+    expect((await api({ email: 'tp-api@example.org', topics: ['Agents', 'Diffusion Models'] })).status).toBe(202);
+    expect(await findByEmail(app.database, 'tp-api@example.org')).toMatchObject({ topics: ['agents', 'diffusion-models'] });
+    const web = await fetch(`${app.url}/subscribe`, { method: 'POST', body: new URLSearchParams({ email: 'tp-web@example.org', topics: 'AGENTS, diffusion_models' }) });
+    expect(web.status).toBe(200);
+    expect(await findByEmail(app.database, 'tp-web@example.org')).toMatchObject({ topics: ['agents', 'diffusion-models'] });
+    const cli = await runCliAsync(['subscribers', 'add', 'tp-cli@example.org', '--topics', 'Agents,Interpretability', '--confirmed'], env);
+    expect(cli.code, cli.stderr).toBe(0);
+    const csv = join(tmp.dir, 'tp.csv');
+    writeFileSync(csv, 'email,topics\ntp-csv@example.org,Agents;agents\n');
+    expect((await runCliAsync(['subscribers', 'import', csv, '--confirmed'], env)).code).toBe(0);
+    const byEmail = Object.fromEntries(((await cliList()) as unknown as { email: string; topics: string[] }[]).map((s) => [s.email, s.topics]));
+    expect(byEmail).toMatchObject({ 'tp-cli@example.org': ['agents', 'interpretability'], 'tp-csv@example.org': ['agents'] });
+    // A slug that is not in the catalogue in any case is still refused.
+    const bad = await runCliAsync(['subscribers', 'add', 'tp-bad@example.org', '--topics', 'Agnets'], env);
+    expect(bad.code).toBe(2);
   });
 });
 
@@ -64,12 +86,12 @@ describe('keywords and excluded keywords', () => {
     expect(web.status).toBe(200);
     expect(await findByEmail(app.database, 'kw-web@example.org')).toMatchObject(want);
 
-    const cli = runCli(['subscribers', 'add', 'kw-cli@example.org', '--keywords', 'GRPO; grpo', '--exclude', 'Diffusion, diffusion', '--confirmed'], env);
+    const cli = await runCliAsync(['subscribers', 'add', 'kw-cli@example.org', '--keywords', 'GRPO; grpo', '--exclude', 'Diffusion, diffusion', '--confirmed'], env);
     expect(cli.code, cli.stderr).toBe(0);
     const csv = join(tmp.dir, 'kw.csv');
     writeFileSync(csv, 'email,keywords,exclude\nkw-csv@example.org,GRPO;grpo;Sparse autoencoders;SPARSE AUTOENCODERS,Diffusion;diffusion\n');
-    expect(runCli(['subscribers', 'import', csv, '--confirmed'], env).code).toBe(0);
-    const byEmail = Object.fromEntries(cliList().map((s) => [s.email, { keywords: s.keywords, exclude: s.exclude }]));
+    expect((await runCliAsync(['subscribers', 'import', csv, '--confirmed'], env)).code).toBe(0);
+    const byEmail = Object.fromEntries((await cliList()).map((s) => [s.email, { keywords: s.keywords, exclude: s.exclude }]));
     expect(byEmail['kw-cli@example.org']).toEqual({ keywords: ['GRPO'], exclude: ['Diffusion'] });
     expect(byEmail['kw-csv@example.org']).toEqual(want);
   });
