@@ -96,7 +96,8 @@ const EnvSchema = z.object({
   POSTMARK_WEBHOOK_AUTH: z.string().regex(/^[^:]+:.{12,}$/, 'must be user:password (password at least 12 characters)').optional(),
   MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16).optional(),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
-  WEBHOOK_URLS: list.pipe(z.array(httpUrl)).optional(),
+  // `none` removes every endpoint (an empty value counts as unset, like every variable here).
+  WEBHOOK_URLS: z.string().transform((v) => (v.trim().toLowerCase() === 'none' ? '' : v)).pipe(list).pipe(z.array(httpUrl)).optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // Issue 16: the bounce mailbox (VERP return paths, read over IMAP).
   BOUNCE_ADDRESS: z.email().refine((v) => !v.split('@')[0]!.includes('+') && v.split('@')[0]!.length <= 32, 'must be an address whose local part has no + and at most 32 characters (the VERP tag is added after a +)').optional(),
@@ -200,7 +201,9 @@ function buildConfig(e: z.infer<typeof EnvSchema>) {
       mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
     }),
-    webhooks: Object.freeze({ urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET }),
+    // Unset: this process leaves the shared endpoint list alone (a one-off command or a
+    // cron job with a thin environment must not turn webhooks off for every node).
+    webhooks: Object.freeze({ urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET }),
     bounces: Object.freeze({ address: e.BOUNCE_ADDRESS, imapUrl: e.IMAP_URL, pollCron: e.IMAP_POLL_CRON }),
   });
 }

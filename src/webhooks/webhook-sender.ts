@@ -22,8 +22,14 @@ export function signWebhook(secret: string, t: number, body: string): string {
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
 
-/** Makes webhook_endpoints hold exactly the configured URLs (each wanting every event). */
-export async function syncWebhookEndpoints(database: Sql, urls: readonly string[], secret: string | undefined): Promise<void> {
+/**
+ * Makes webhook_endpoints hold exactly the configured URLs (each wanting every
+ * event). `undefined` (WEBHOOK_URLS unset) changes nothing: the list is shared
+ * by every process on the database, and removing an endpoint drops its queue.
+ * An empty list (WEBHOOK_URLS=none) removes them all.
+ */
+export async function syncWebhookEndpoints(database: Sql, urls: readonly string[] | undefined, secret: string | undefined): Promise<void> {
+  if (urls === undefined) return;
   if (urls.length && !secret) throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every webhook is signed)');
   await database.tx(async (t) => {
     const keep = new Set(urls);

@@ -5,7 +5,7 @@ import { eraseByEmail } from '../../src/privacy/reader-data.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
 import { createWebhookSender, MAX_ATTEMPTS } from '../../src/webhooks/webhook-sender.js';
 import { openDatabase } from '../../src/db/client.js';
-import { listen, runCli, silentLog, startPaperboy } from '../helpers.js';
+import { listen, runCli, runCliAsync, silentLog, startPaperboy } from '../helpers.js';
 
 const SECRET = 'webhook-secret-webhook-secret-0123456789';
 
@@ -159,6 +159,22 @@ describe('outgoing webhooks', () => {
     expect(await app.webhooks.run(() => new Date(now + 60_000))).toMatchObject({ sent: 0 });
     expect(await app.webhooks.run(() => new Date(now + 10 * 60_000))).toMatchObject({ sent: 2 });
     expect(await queued("status = 'sent'")).toBe(2);
+  });
+
+  it('when a command runs without WEBHOOK_URLS, then the endpoints and their queued events stay; WEBHOOK_URLS=none removes them', async () => {
+    await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'thin-env@example.org', topics: ['agents'] }) });
+    expect(await queued()).toBe(1);
+    // A cron job or an operator's shell with a thin environment, on the same database.
+    const r = await runCliAsync(['stats'], app.dbEnv);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await app.database.all('SELECT url FROM webhook_endpoints')).toEqual([{ url: `${receiver.url}/hook` }]);
+    expect(await queued()).toBe(1);
+    await app.webhooks.run();
+    expect(events().map((e) => e.email)).toEqual(['thin-env@example.org']);
+
+    const off = await runCliAsync(['stats'], { ...app.dbEnv, WEBHOOK_URLS: 'none' });
+    expect(off.code, off.stderr).toBe(0);
+    expect(await app.database.all('SELECT url FROM webhook_endpoints')).toEqual([]);
   });
 
   it('when WEBHOOK_URLS is set without WEBHOOK_SECRET, then start-up refuses with exit 2', () => {
