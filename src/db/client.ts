@@ -33,7 +33,9 @@ export async function openDatabase(
   if (isPostgresUrl(location)) {
     const pool = createPool(location, options.poolSize);
     try {
+      // Reached now, so a wrong URL fails here in one line, not in the first query.
       if (options.migrate !== false) await migratePostgres(pool);
+      else await pool.query('SELECT 1');
     } catch (err) {
       await pool.end();
       throw unreachable(location, err) ?? err;
@@ -51,10 +53,13 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMED
 /** A failure to reach the PostgreSQL at `url`, said in one line without the password; undefined for any other error. */
 function unreachable(url: string, err: unknown): OperatorError | undefined {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !CONNECT_CODES.has(code)) return undefined;
+  const message = err instanceof Error ? err.message : '';
+  // node-postgres's own refusal when the URL asks for TLS the server lacks (sslmode=require).
+  const ssl = /does not support SSL/i.test(message);
+  if (!ssl && (typeof code !== 'string' || !CONNECT_CODES.has(code))) return undefined;
   const u = new URL(url);
   const where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
-  const why = /^\d/.test(code) ? (err as Error).message : code;
+  const why = ssl || /^\d/.test(String(code)) ? message : String(code);
   return new OperatorError(`cannot reach the database at ${where} (${why}); check DATABASE_URL; nothing was changed`);
 }
 
