@@ -55,7 +55,8 @@ function remoteMailer(kind: Mailer['kind']): Mailer {
   };
 }
 
-const database = await openDatabase(config.database, { migrate: false, busyTimeoutMs: config.busyTimeoutMs });
+// Its own pool (a pool cannot cross threads), sized like the process's: DB_POOL_SIZE bounds each.
+const database = await openDatabase(config.database, { migrate: false, busyTimeoutMs: config.busyTimeoutMs, poolSize: config.dbPoolSize });
 // Readers whose one-click unsubscribe waits in this node's local queue (PostgreSQL) are not mailed.
 useLocalUnsubscribeQueue(database, config.databasePath);
 try {
