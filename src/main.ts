@@ -142,6 +142,17 @@ export function scheduledJobs(s: Services, { shareDigests, signal }: { shareDige
   ];
 }
 
+// What a `serve` node with SCHEDULER=false still runs: the queues of mail and
+// webhooks its own requests fill (their retries would otherwise wait for
+// another node), not ingest, digests or the mailbox.
+const QUEUE_JOBS = new Set(['outbound-mail', 'webhooks']);
+
+/** The jobs a `serve` node schedules: all of them, or with SCHEDULER=false only the queues. */
+export function serveJobs(s: Services, signal?: AbortSignal): Job[] {
+  const jobs = scheduledJobs(s, { shareDigests: false, signal });
+  return s.config.cron.enabled ? jobs : jobs.filter((j) => QUEUE_JOBS.has(j.name));
+}
+
 /**
  * Listens on host:port, or fails in one line (a port in use, a privileged port).
  * Not express's app.listen: it calls its callback on 'error' too, so a port in
@@ -179,7 +190,7 @@ export async function serve(config: Config): Promise<void> {
 
   // On shutdown a digest run under way finishes what is in flight and hands the rest back.
   const interrupt = new AbortController();
-  const scheduler = config.cron.enabled ? startScheduler(scheduledJobs(s, { shareDigests: false, signal: interrupt.signal }), s.log) : null;
+  const scheduler = startScheduler(serveJobs(s, interrupt.signal), s.log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -189,7 +200,7 @@ export async function serve(config: Config): Promise<void> {
     server.close();
     server.closeIdleConnections();
     interrupt.abort();
-    await scheduler?.stop();
+    await scheduler.stop();
     await seeding;
     await s.outbound.run().catch(() => undefined);
     await s.close();
