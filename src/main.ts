@@ -59,7 +59,12 @@ export async function resolveSecret(config: Config, database: Database_, log: Lo
   if (config.secret) return config.secret;
   const get = () => database.get<{ value: string }>("SELECT value FROM settings WHERE key = 'dev_secret'");
   const existing = await get();
-  if (existing) return existing.value;
+  if (existing) {
+    // On a shared database another node may have SECRET set: its links and these
+    // would not verify on each other, so say it at every start, not just the first.
+    if (database.dialect === 'postgres') log.warn('SECRET is not set: signing links with the development secret stored in the database; nodes with SECRET set will refuse these links (set the same SECRET on every node)');
+    return existing.value;
+  }
   const value = randomBytes(32).toString('hex');
   await database.run("INSERT INTO settings (key, value) VALUES ('dev_secret', ?) ON CONFLICT DO NOTHING", [value]);
   log.warn('SECRET is not set: using a generated development secret stored in the database');
