@@ -69,6 +69,12 @@ export function isDatabaseBusy(err: unknown): boolean {
   return typeof code === 'string' && (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code) || code === '40001' || code === '40P01' || code === '55P03');
 }
 
+/** Whether an error is a unique-constraint violation (another transaction inserted the same key first). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** Seconds a client is asked to wait when the database is busy. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
 

@@ -1,6 +1,6 @@
 import { emailHash, forgetSuppression, suppressionOf } from '../bounces/suppression.js';
 import type { Database_ } from '../db/client.js';
-import { AppError } from '../errors.js';
+import { AppError, isUniqueViolation } from '../errors.js';
 import type { CsvSubscriber } from './subscriber-csv.js';
 import {
   deleteSubscriber,
@@ -52,6 +52,19 @@ export function isSuppressed(s: Pick<Subscriber, 'status' | 'unsubscribedAt'>): 
  * `overrideSuppression` is given; a file may always mark rows unsubscribed or bounced.
  */
 export async function importSubscribers(database: Database_, rows: CsvSubscriber[], options: ImportOptions, now: Date) {
+  // Another import or signup may insert one of these addresses between our
+  // lookup and our insert (PostgreSQL; SQLite writes one at a time): the whole
+  // file is rolled back, and tried again it finds those rows and updates them.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await importOnce(database, rows, options, now);
+    } catch (err) {
+      if (!isUniqueViolation(err) || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function importOnce(database: Database_, rows: CsvSubscriber[], options: ImportOptions, now: Date) {
   const { confirmed, overrideSuppression = false } = options;
   const at = now.toISOString();
   const counts = { added: 0, updated: 0, suppressed: 0, overridden: 0, confirmationsQueued: 0 };
