@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Sql } from './sql.js';
 
+export const JOB_LEASE_MS = 2 * 60_000;
+
 /** This process, as named in job leases. */
 const OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -10,10 +12,12 @@ const OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
  * a lease row, taken with one compare-and-set statement and renewed while the
  * job runs. Resolves to { ran: false } when another holder has it, so a
  * scheduled tick on several nodes runs once. A holder that dies leaves a lease
- * that expires after `ttlMs`.
+ * that expires after `ttlMs`: two minutes by default, renewed every 40 s while
+ * the holder lives, so a node killed mid-job holds the next ticks up briefly
+ * (with ten minutes, serve-only clusters skipped a whole digest tick).
  */
 export async function withJobLease<T>(sql: Sql, name: string, fn: () => Promise<T>, opts: { ttlMs?: number; now?: () => Date } = {}): Promise<{ ran: true; result: T } | { ran: false }> {
-  const ttlMs = opts.ttlMs ?? 10 * 60_000;
+  const ttlMs = opts.ttlMs ?? JOB_LEASE_MS;
   const now = opts.now ?? (() => new Date());
   const until = () => new Date(now().getTime() + ttlMs).toISOString();
   const taken = await sql.run(

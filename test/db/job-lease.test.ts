@@ -38,6 +38,20 @@ describe('job leases', () => {
     expect(await withJobLease(db, 'digests', async () => 2, { now: () => new Date(at.getTime() + 61_000) })).toEqual({ ran: true, result: 2 });
   });
 
+  it('when a holder dies, then its lease runs out after two minutes, and a live holder keeps renewing it', async () => {
+    const at = new Date('2026-12-01T09:00:00Z');
+    const held = await withJobLease(db, 'ingest', async () => db.get<{ until: string }>("SELECT until FROM job_leases WHERE name = 'ingest'"), { now: () => at });
+    expect(held.ran && held.result!.until).toBe(new Date(at.getTime() + 2 * 60_000).toISOString());
+    let renewed = '';
+    await withJobLease(db, 'ingest', async () => {
+      const first = (await db.get<{ until: string }>("SELECT until FROM job_leases WHERE name = 'ingest'"))!.until;
+      await new Promise((r) => setTimeout(r, 1300));
+      renewed = (await db.get<{ until: string }>("SELECT until FROM job_leases WHERE name = 'ingest'"))!.until;
+      expect(renewed > first).toBe(true);
+    }, { ttlMs: 1500 });
+    expect(renewed).not.toBe('');
+  });
+
   it('when a job fails, then the lease is let go and the error reaches the caller', async () => {
     await expect(withJobLease(db, 'silence-notes', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await db.all("SELECT name FROM job_leases WHERE name = 'silence-notes'")).toEqual([]);
