@@ -200,7 +200,7 @@ export function buildProgram(): Command {
           out(`source ${name}: ${st.ok ? `ok, ${st.fetched} fetched` : `FAILED: ${st.lastError}`} (last run ${st.lastRunAt}; last success ${st.lastOkAt ?? 'never'})`);
         }
         const run = stats.lastDigestRun;
-        out(run ? `last digest run ${run.at}: ${run.due} due, sent ${run.sent}, skipped ${run.skipped} (nothing matched), failed ${run.failed}${run.inFlight ? `, ${run.inFlight} in flight` : ''}` : 'last digest run: none yet');
+        out(run ? `last digest run ${run.at}${run.runs > 1 ? ` (${run.runs} processes)` : ''}: ${run.due} due, sent ${run.sent}, skipped ${run.skipped} (nothing matched), failed ${run.failed}${run.inFlight ? `, ${run.inFlight} in flight` : ''}` : 'last digest run: none yet');
         const { relay } = stats;
         if (relay.lastError) out(`relay: ${relay.alert ? 'FAILING' : 'ok'}; last error ${relay.lastError.at} (${relay.lastError.source}): ${relay.lastError.reason}: ${relay.lastError.error}`);
       }),

@@ -4,10 +4,16 @@ import { relayStatus, type RelayStatus } from './email/relay-status.js';
 import { recentRuns } from './admin/overview-queries.js';
 import { sourceHealth } from './admin/admin-queries.js';
 
-/** The newest digest run as the admin console's runs page counts it (digest_runs, kept by triggers on the ledger). */
+/**
+ * The newest digest run as the admin console's runs page counts it (digest_runs,
+ * kept by triggers on the ledger), summed over every process that ran in the
+ * same minute: nodes sharing one scheduled tick each stamp their own `now`.
+ */
 export interface LastDigestRun {
-  /** The run's `now`, which stamps every ledger row it wrote. */
+  /** The earliest `now` of those runs (each stamps every ledger row it wrote). */
   at: string;
+  /** How many runs (processes) the figures add up. */
+  runs: number;
   /** Readers the run wrote a ledger row for (claimed to send, or skipped). */
   due: number;
   sent: number;
@@ -42,9 +48,20 @@ export async function collectStats(database: Database_): Promise<Stats> {
   // When each source last succeeded comes from the same query as the admin console's sources page.
   const lastOk = new Map((await sourceHealth(database)).map((h) => [h.source, h.lastOkAt]));
   const sources = Object.fromEntries(Object.entries(await sourceStatuses(database)).map(([k, v]) => [k, { ...v, lastOkAt: lastOk.get(k) ?? null }]));
-  const [run] = await recentRuns(database, 1);
-  const lastDigestRun = run
-    ? { at: run.runAt, due: run.claimed + run.skipped, sent: run.sent, skipped: run.skipped, failed: run.failed, inFlight: run.inFlight, finishedAt: run.updatedAt }
+  const recent = await recentRuns(database, 50);
+  const tick = recent.filter((r) => r.runAt.slice(0, 16) === recent[0]?.runAt.slice(0, 16));
+  const sum = (f: (r: (typeof tick)[number]) => number) => tick.reduce((n, r) => n + f(r), 0);
+  const lastDigestRun = tick.length
+    ? {
+        at: tick[tick.length - 1]!.runAt,
+        runs: tick.length,
+        due: sum((r) => r.claimed + r.skipped),
+        sent: sum((r) => r.sent),
+        skipped: sum((r) => r.skipped),
+        failed: sum((r) => r.failed),
+        inFlight: sum((r) => r.inFlight),
+        finishedAt: tick.map((r) => r.updatedAt).sort().at(-1)!,
+      }
     : null;
   return { papers, subscribers, digests, sources, lastDigestRun, relay: await relayStatus(database) };
 }
