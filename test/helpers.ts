@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database_ } from '../src/db/client.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -208,4 +209,23 @@ export function linkIn(text: string | undefined, path: string): string {
   const m = new RegExp(`https?://\\S+/${path}/[A-Za-z0-9_\\-.]+`).exec(text ?? '');
   if (!m) throw new Error(`no /${path}/ link in:\n${text}`);
   return m[0];
+}
+
+/**
+ * A test relay and the full app for one file's tests: started before them,
+ * stopped after them. Links in mail name https://paperboy.example; `local`
+ * points one at the app under test.
+ */
+export function appWithRelay(env: Record<string, string> = {}) {
+  const t = {} as { smtp: Awaited<ReturnType<typeof startSmtp>>; app: Awaited<ReturnType<typeof startPaperboy>>; local: (url: string) => string };
+  beforeAll(async () => {
+    t.smtp = await startSmtp();
+    t.app = await startPaperboy({ SMTP_URL: t.smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example', ...env });
+  });
+  afterAll(async () => {
+    await t.app.stop();
+    await t.smtp.close();
+  });
+  t.local = (url) => url.replace('https://paperboy.example', t.app.url);
+  return t;
 }

@@ -1,42 +1,32 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { consentLog, findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { startPaperboy, startSmtp } from '../helpers.js';
+import { appWithRelay } from '../helpers.js';
 
 // A request the daily mail cap refuses changes nothing: status, consent log, waiting preferences, links.
 
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let app: Awaited<ReturnType<typeof startPaperboy>>;
-
-beforeAll(async () => {
-  smtp = await startSmtp();
-  app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example' });
-});
-afterAll(async () => {
-  await app.stop();
-  await smtp.close();
-});
+const ctx = appWithRelay();
 beforeEach(() => {
-  smtp.received.length = 0;
+  ctx.smtp.received.length = 0;
 });
 
-const local = (url: string) => url.replace('https://paperboy.example', app.url);
+const { local } = ctx;
 const signup = async (email: string, extra: object = {}) => {
-  const res = await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, topics: ['agents'], ...extra }) });
+  const res = await fetch(`${ctx.app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, topics: ['agents'], ...extra }) });
   expect(res.status).toBe(202);
 };
-const mailCount = async (email: string) => Number((await app.database.get<{ n: number }>('SELECT count(*) AS n FROM outbound_mail WHERE recipient = ?', [email]))!.n);
+const mailCount = async (email: string) => Number((await ctx.app.database.get<{ n: number }>('SELECT count(*) AS n FROM outbound_mail WHERE recipient = ?', [email]))!.n);
 const snapshot = async (email: string) => {
-  const s = (await findByEmail(app.database, email))!;
-  return { row: s, consent: (await consentLog(app.database, s.id)).map((e) => e.event), mails: await mailCount(email) };
+  const s = (await findByEmail(ctx.app.database, email))!;
+  return { row: s, consent: (await consentLog(ctx.app.database, s.id)).map((e) => e.event), mails: await mailCount(email) };
 };
 
 async function cappedAndUnsubscribed(email: string) {
   for (let i = 0; i < 3; i++) await signup(email); // 1 signup + 2 re-signups: the cap of 3 is reached
   expect(await mailCount(email)).toBe(3);
-  const unsubscribeUrl = local(app.links.unsubscribeUrl((await findByEmail(app.database, email))!));
+  const unsubscribeUrl = local(ctx.app.links.unsubscribeUrl((await findByEmail(ctx.app.database, email))!));
   const oneClick = await fetch(unsubscribeUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
   expect(oneClick.status).toBe(200);
-  expect((await findByEmail(app.database, email))!.status).toBe('unsubscribed');
+  expect((await findByEmail(ctx.app.database, email))!.status).toBe('unsubscribed');
   return unsubscribeUrl;
 }
 
@@ -66,7 +56,7 @@ describe('the daily mail cap refuses a request', () => {
     await cappedAndUnsubscribed(email);
     const before = await snapshot(email);
     const body = new URLSearchParams({ email, keywords: 'new interest', frequency: 'weekly' });
-    const res = await fetch(`${app.url}/subscribe`, { method: 'POST', body });
+    const res = await fetch(`${ctx.app.url}/subscribe`, { method: 'POST', body });
     expect(res.status).toBe(200);
     expect(await snapshot(email)).toEqual(before);
     expect(before.row.requestedPrefs).toBeNull();
@@ -75,8 +65,8 @@ describe('the daily mail cap refuses a request', () => {
   it('when a signup for an active address hits the cap, then its interests are not left waiting on the row', async () => {
     const email = 'capped-active@example.org';
     await signup(email);
-    const s = (await findByEmail(app.database, email))!;
-    const confirmed = await fetch(local(app.links.confirmUrl(s, new Date())), { method: 'POST' });
+    const s = (await findByEmail(ctx.app.database, email))!;
+    const confirmed = await fetch(local(ctx.app.links.confirmUrl(s, new Date())), { method: 'POST' });
     expect(confirmed.status).toBe(200);
     await signup(email, { keywords: ['first request'] }); // manage mail 2
     await signup(email, { keywords: ['second request'] }); // manage mail 3: the cap

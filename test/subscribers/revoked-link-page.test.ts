@@ -1,31 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { removeSubscriber } from '../../src/subscribers/subscriber-admin.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { startPaperboy, startSmtp } from '../helpers.js';
+import { appWithRelay } from '../helpers.js';
 
 // The page of a revoked link sends the reader somewhere real (the start page), not to "your most recent email".
 
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let app: Awaited<ReturnType<typeof startPaperboy>>;
+const ctx = appWithRelay();
 
-beforeAll(async () => {
-  smtp = await startSmtp();
-  app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example' });
-});
-afterAll(async () => {
-  await app.stop();
-  await smtp.close();
-});
-
-const local = (url: string) => url.replace('https://paperboy.example', app.url);
+const { local } = ctx;
 
 async function readerLinks(email: string) {
-  const res = await fetch(`${app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, topics: ['agents'] }) });
+  const res = await fetch(`${ctx.app.url}/api/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, topics: ['agents'] }) });
   expect(res.status).toBe(202);
-  const pending = (await findByEmail(app.database, email))!;
-  expect((await fetch(local(app.links.confirmUrl(pending, new Date())), { method: 'POST' })).status).toBe(200);
-  const s = (await findByEmail(app.database, email))!;
-  return { unsubscribe: app.links.unsubscribeUrl(s), old: [app.links.manageUrl(s), app.links.feedUrl(s), app.links.feedbackUrl(s, '2401.00001', 'more')] };
+  const pending = (await findByEmail(ctx.app.database, email))!;
+  expect((await fetch(local(ctx.app.links.confirmUrl(pending, new Date())), { method: 'POST' })).status).toBe(200);
+  const s = (await findByEmail(ctx.app.database, email))!;
+  return { unsubscribe: ctx.app.links.unsubscribeUrl(s), old: [ctx.app.links.manageUrl(s), ctx.app.links.feedUrl(s), ctx.app.links.feedbackUrl(s, '2401.00001', 'more')] };
 }
 
 async function expectPointsToStart(urls: string[], why: RegExp) {
@@ -49,7 +39,7 @@ describe('the page of a revoked link', () => {
 
   it('when the reader was removed, then the same links say deleting revoked them and link to the start page', async () => {
     const { old } = await readerLinks('revoked-removed@example.org');
-    expect(await removeSubscriber(app.database, 'revoked-removed@example.org')).toBe(true);
+    expect(await removeSubscriber(ctx.app.database, 'revoked-removed@example.org')).toBe(true);
     await expectPointsToStart(old, /deleting your data/);
   });
 });
