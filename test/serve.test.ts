@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseEnv, ROOT, runCli, tempDir } from './helpers.js';
+import { databaseEnv, freePort, ROOT, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -12,14 +10,6 @@ let database: Record<string, string>;
 beforeAll(async () => {
   database = await databaseEnv(tmp.dir, 'serve');
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('paperboy serve', () => {
   it('starts on the embedded defaults with the sample corpus, serves the pages and stops cleanly on SIGTERM', async () => {

@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDueDigests } from '../../src/digests/digest-run.js';
 import { loadSampleIfEmpty } from '../../src/papers/sample-corpus.js';
 import { collectStats } from '../../src/stats-service.js';
 import { findByEmail } from '../../src/subscribers/subscriber-repo.js';
-import { runCli, runCliAsync, startPaperboy } from '../helpers.js';
+import { freePort, runCli, runCliAsync, startPaperboy } from '../helpers.js';
 
 /** These runs spawn worker threads and talk to a real relay: generous on a loaded machine. */
 const SLOW = 90_000;
@@ -138,11 +138,8 @@ describe('a relay problem is not a bounce', () => {
   }, SLOW);
 
   it('when nothing listens at the relay address, then the run ends with everyone handed back, nobody suppressed, stats alert; the next run after it is up delivers to everyone once', async () => {
-    // A port that was free a moment ago: connections to it are refused.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    // Connections to it are refused.
+    const port = await freePort();
     // More readers than the pool has connections (5): each refused connection used to keep its slot for ever.
     app = await startPaperboy({ SMTP_URL: `smtp://127.0.0.1:${port}`, PUBLIC_URL: 'https://paperboy.example', RATE_LIMITS: 'false' });
     await loadSampleIfEmpty(app.database, new Date('2026-11-23T12:00:00Z'));
