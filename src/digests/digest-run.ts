@@ -290,7 +290,8 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
     clearInterval(heartbeat);
   }
   summary.stopped = sender.stopped;
-  summary.interrupted = Boolean(opts.signal?.aborted);
+  // Told to stop, and something was left for the next run because of it.
+  summary.interrupted = Boolean(opts.signal?.aborted) && summary.deferred > 0;
   // A dry run changes nothing; a run that hit a relay failure leaves its alert
   // standing even if other messages went out (a content rejection is per message).
   if (summary.sent > 0 && !opts.dryRun && !sender.alerted) {
