@@ -97,7 +97,13 @@ const EnvSchema = z.object({
   MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16).optional(),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
   // `none` removes every endpoint (an empty value counts as unset, like every variable here).
-  WEBHOOK_URLS: z.string().transform((v) => (v.trim().toLowerCase() === 'none' ? '' : v)).pipe(list).pipe(z.array(httpUrl)).optional(),
+  WEBHOOK_URLS: z
+    .string()
+    .refine((v) => /^\s*none\s*$/i.test(v) || /[^\s,]/.test(v), 'must list URLs (comma-separated), or be none')
+    .transform((v) => (/^\s*none\s*$/i.test(v) ? '' : v))
+    .pipe(list)
+    .pipe(z.array(httpUrl))
+    .optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // Issue 16: the bounce mailbox (VERP return paths, read over IMAP).
   BOUNCE_ADDRESS: z.email().refine((v) => !v.split('@')[0]!.includes('+') && v.split('@')[0]!.length <= 32, 'must be an address whose local part has no + and at most 32 characters (the VERP tag is added after a +)').optional(),

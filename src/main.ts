@@ -16,8 +16,8 @@ import { createOutboundWorker, type OutboundWorker } from './email/outbound-work
 import { createLinks, type Links } from './subscribers/links.js';
 import { createSubscriptionService, type SubscriptionService } from './subscribers/subscription-service.js';
 import type { DigestContext } from './email/digest-email.js';
-import type { RunOptions, RunSummary } from './digests/digest-run.js';
-import { runDigestsInWorker } from './digests/run-thread.js';
+import type { RunSummary } from './digests/digest-run.js';
+import { runDigestsInWorker, type ThreadRunOptions } from './digests/run-thread.js';
 import { queueSilenceNotes } from './email/silence-notes.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createWebhookSender, syncWebhookEndpoints, type WebhookSender } from './webhooks/webhook-sender.js';
@@ -50,7 +50,7 @@ export interface Services {
   subscriptions: SubscriptionService;
   digest: DigestContext;
   /** Runs every digest due at `opts.now`. */
-  runDigests: (opts: RunOptions) => Promise<RunSummary>;
+  runDigests: (opts: ThreadRunOptions) => Promise<RunSummary>;
   close: () => Promise<void>;
 }
 
@@ -171,7 +171,7 @@ function listenOn(handler: RequestListener, port: number, host: string): Promise
         err.code === 'EADDRINUSE' ? `port ${port} is already in use (HOST ${host})`
         : err.code === 'EACCES' ? `port ${port} needs privileges this process lacks (HOST ${host})`
         : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
-      reject(new OperatorError(`${why}; nothing was started`));
+      reject(new OperatorError(`${why}; the server did not start`));
     });
     server.listen(port, host, () => resolve(server));
   });

@@ -127,4 +127,12 @@ describe('routes that depend on configuration', () => {
       await test.stop();
     }
   });
+
+  it('reads WEBHOOK_URLS as unset (leave the stored list), none (remove it) or a list; a value of blanks or commas is refused, not read as none', () => {
+    const base = { NODE_ENV: 'test' };
+    expect(loadConfig(base).webhooks.urls).toBeUndefined();
+    expect(loadConfig({ ...base, WEBHOOK_URLS: ' None ' }).webhooks.urls).toEqual([]);
+    expect(loadConfig({ ...base, WEBHOOK_URLS: 'https://a.example/h, https://b.example/h', WEBHOOK_SECRET: 'x'.repeat(32) }).webhooks.urls).toEqual(['https://a.example/h', 'https://b.example/h']);
+    for (const bad of [' ', ',', ' , ']) expect(() => loadConfig({ ...base, WEBHOOK_URLS: bad })).toThrow(/WEBHOOK_URLS: must list URLs \(comma-separated\), or be none/);
+  });
 });

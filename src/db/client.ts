@@ -57,10 +57,15 @@ function unreachable(url: string, err: unknown): OperatorError | undefined {
   // node-postgres's own refusal when the URL asks for TLS the server lacks (sslmode=require).
   const ssl = /does not support SSL/i.test(message);
   if (!ssl && (typeof code !== 'string' || !CONNECT_CODES.has(code))) return undefined;
-  const u = new URL(url);
-  const where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  let where = 'the database in DATABASE_URL';
+  try {
+    const u = new URL(url);
+    if (u.hostname) where = `the database at ${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    // A form node-postgres reads but URL does not (a socket: postgres://user@/db?host=/run/postgresql).
+  }
   const why = ssl || /^\d/.test(String(code)) ? message : String(code);
-  return new OperatorError(`cannot reach the database at ${where} (${why}); check DATABASE_URL; nothing was changed`);
+  return new OperatorError(`cannot reach ${where} (${why}); check DATABASE_URL; nothing was changed`);
 }
 
 /** Applies the pending migrations of the database's engine; returns the names applied. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Sql } from './sql.js';
 
-export const JOB_LEASE_MS = 2 * 60_000;
+export const JOB_LEASE_MS = 3 * 60_000;
 
 /** This process, as named in job leases. */
 const OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -12,9 +12,10 @@ const OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
  * a lease row, taken with one compare-and-set statement and renewed while the
  * job runs. Resolves to { ran: false } when another holder has it, so a
  * scheduled tick on several nodes runs once. A holder that dies leaves a lease
- * that expires after `ttlMs`: two minutes by default, renewed every 40 s while
- * the holder lives, so a node killed mid-job holds the next ticks up briefly
- * (with ten minutes, serve-only clusters skipped a whole digest tick).
+ * that expires after `ttlMs`: three minutes by default, renewed every 30 s while
+ * the holder lives (five renewals may fail, or clocks differ by minutes, before
+ * a live lease lapses), so a node killed mid-job holds the next ticks up
+ * briefly (with ten minutes, serve-only clusters skipped a whole digest tick).
  */
 export async function withJobLease<T>(sql: Sql, name: string, fn: () => Promise<T>, opts: { ttlMs?: number; now?: () => Date } = {}): Promise<{ ran: true; result: T } | { ran: false }> {
   const ttlMs = opts.ttlMs ?? JOB_LEASE_MS;
@@ -29,7 +30,7 @@ export async function withJobLease<T>(sql: Sql, name: string, fn: () => Promise<
   if (taken.changes === 0) return { ran: false };
   const renew = setInterval(() => {
     sql.run('UPDATE job_leases SET until = ? WHERE name = ? AND owner = ?', [until(), name, OWNER]).catch(() => undefined);
-  }, Math.max(1000, ttlMs / 3));
+  }, Math.max(1000, ttlMs / 6));
   renew.unref();
   try {
     return { ran: true, result: await fn() };

@@ -45,8 +45,9 @@ export interface RunOptions {
   /**
    * Aborted on SIGTERM/SIGINT: the run claims nothing more, lets the messages
    * in flight finish and be recorded, and hands every other claim back at once.
+   * An AbortSignal, or anything that says whether it was aborted (across threads).
    */
-  signal?: AbortSignal;
+  signal?: { readonly aborted: boolean };
 }
 
 /** What a run did. */
@@ -235,10 +236,11 @@ export async function runDueDigests(deps: DigestRunDeps, opts: RunOptions): Prom
   let chunk: (() => Promise<void>)[] = [];
   let inChunk = 0;
   let claiming: Promise<void> | null = null;
+  // Due readers not yet claimed are left; interrupted deliveries still go through
+  // resume(), which hands back at once those this run already took over.
   const leaveRest = () => {
-    summary.deferred += due.length - nextDue + resumable.length - nextResume;
+    summary.deferred += due.length - nextDue;
     nextDue = due.length;
-    nextResume = resumable.length;
   };
   const claimNext = async () => {
     const ids = due.slice(nextDue, (nextDue = Math.min(nextDue + CLAIM_CHUNK, due.length)));

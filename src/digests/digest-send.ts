@@ -39,7 +39,7 @@ export interface SenderDeps {
   /** The same non-recipient failure this many times in a row stops the run. */
   stopAfter: number;
   /** Aborted when the run is interrupted: claims not yet tried are handed back. */
-  signal?: AbortSignal;
+  signal?: { readonly aborted: boolean };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

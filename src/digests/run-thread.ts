@@ -14,8 +14,8 @@ export type FromWorker =
   | { type: 'log'; line: string }
   | { type: 'done'; summary: RunSummary };
 
-/** Main → worker: what the relay said about one message, or that the run is interrupted. */
-export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: SmtpFailure } | { type: 'stop' };
+/** Main → worker: what the relay said about one message. */
+export type ToWorker = { id: number; ok: true; result: SendResult } | { id: number; ok: false; error: SmtpFailure };
 
 /** A transferred Buffer arrives as a plain Uint8Array; nodemailer wants Buffers (same memory, no copy). */
 function withBuffers(mail: OutgoingMail): OutgoingMail {
@@ -32,14 +32,20 @@ function withBuffers(mail: OutgoingMail): OutgoingMail {
  */
 const WORKER_OLD_SPACE_MB = 160;
 
+/** A run's options as the main thread gives them: interrupted through an AbortSignal. */
+export type ThreadRunOptions = Omit<RunOptions, 'signal'> & { signal?: AbortSignal };
+
 /** Runs every digest due at `opts.now` in a worker thread; resolves with its summary. */
-export function runDigestsInWorker(config: Config, secret: string, mailer: Mailer, mjmlOutput: Record<string, string>, opts: RunOptions): Promise<RunSummary> {
+export function runDigestsInWorker(config: Config, secret: string, mailer: Mailer, mjmlOutput: Record<string, string>, opts: ThreadRunOptions): Promise<RunSummary> {
   const { now, onProgress, wallClock: _clock, signal, ...rest } = opts;
-  const workerData = { config, secret, mjmlOutput, options: { ...rest, now: now.toISOString() } };
-  const worker = new Worker(new URL('./run-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB } });
-  const stop = () => worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  // Interruption crosses the thread as a shared flag the run reads, not a message:
+  // a message posted while the thread is still loading can reach another listener.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const stop = () => void Atomics.store(stopFlag, 0, 1);
   if (signal?.aborted) stop();
   else signal?.addEventListener('abort', stop, { once: true });
+  const workerData = { config, secret, mjmlOutput, stopFlag, options: { ...rest, now: now.toISOString() } };
+  const worker = new Worker(new URL('./run-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB } });
   return new Promise<RunSummary>((resolve, reject) => {
     let summary: RunSummary | undefined;
     worker.on('message', (m: FromWorker) => {

@@ -15,25 +15,26 @@ import { runDueDigests, type RunOptions } from './digest-run.js';
 import type { FromWorker, ToWorker } from './run-thread.js';
 
 const port = parentPort!;
-const { config, secret, mjmlOutput, options } = workerData as {
+const { config, secret, mjmlOutput, stopFlag, options } = workerData as {
   config: Config;
   secret: string;
   mjmlOutput: Record<string, string>;
+  /** Set to 1 by the main thread on SIGTERM/SIGINT (see RunOptions.signal). */
+  stopFlag: Int32Array;
   options: Omit<RunOptions, 'now' | 'onProgress' | 'wallClock'> & { now: string };
 };
 const post = (m: FromWorker) => port.postMessage(m);
-// Aborted when the main thread passes on SIGTERM/SIGINT (see RunOptions.signal).
-const interrupt = new AbortController();
-port.on('message', (m: ToWorker) => {
-  if ('type' in m && m.type === 'stop') interrupt.abort();
-});
+const interrupt = {
+  get aborted() {
+    return Atomics.load(stopFlag, 0) === 1;
+  },
+};
 
 /** Sends through the main thread's pool; bodies are encoded here, off the sending thread. */
 function remoteMailer(kind: Mailer['kind']): Mailer {
   let seq = 0;
   const waiting = new Map<number, { resolve: (r: SendResult) => void; reject: (e: Error) => void }>();
   port.on('message', (m: ToWorker) => {
-    if ('type' in m) return;
     const w = waiting.get(m.id);
     if (!w) return;
     waiting.delete(m.id);
@@ -74,7 +75,7 @@ try {
       secret,
       lookbackDays: config.lookbackDays,
     },
-    { ...options, now: new Date(options.now), signal: interrupt.signal, onProgress: (done, total) => post({ type: 'progress', done, total }) },
+    { ...options, now: new Date(options.now), signal: interrupt, onProgress: (done, total) => post({ type: 'progress', done, total }) },
   );
   post({ type: 'done', summary });
 } finally {

@@ -78,10 +78,18 @@ export function createWebhookSender(deps: { database: Sql; log: Logger; secret: 
     return rows.sort((a, b) => a.id - b.id);
   };
   let running: Promise<WebhookRound> | null = null;
+  let warnedNoSecret = false;
 
   async function round(clock: () => Date): Promise<WebhookRound> {
     const result = { sent: 0, retried: 0, failed: 0 };
-    if (!deps.secret) return result;
+    if (!deps.secret) {
+      // Endpoints set by another process keep filling the queue; this one cannot sign them.
+      if (!warnedNoSecret && (await database.get("SELECT 1 AS x FROM webhook_queue WHERE status = 'queued' LIMIT 1"))) {
+        warnedNoSecret = true;
+        deps.log.warn('webhook events are queued but this process has no WEBHOOK_SECRET to sign them: set it, or WEBHOOK_URLS=none to turn webhooks off');
+      }
+      return result;
+    }
     for (let rows = await claim(clock()); rows.length; rows = await claim(clock())) {
       for (const r of rows) {
         const t = Math.floor(clock().getTime() / 1000);

@@ -38,10 +38,10 @@ describe('job leases', () => {
     expect(await withJobLease(db, 'digests', async () => 2, { now: () => new Date(at.getTime() + 61_000) })).toEqual({ ran: true, result: 2 });
   });
 
-  it('when a holder dies, then its lease runs out after two minutes, and a live holder keeps renewing it', async () => {
+  it('when a holder dies, then its lease runs out after three minutes, and a live holder keeps renewing it', async () => {
     const at = new Date('2026-12-01T09:00:00Z');
     const held = await withJobLease(db, 'ingest', async () => db.get<{ until: string }>("SELECT until FROM job_leases WHERE name = 'ingest'"), { now: () => at });
-    expect(held.ran && held.result!.until).toBe(new Date(at.getTime() + 2 * 60_000).toISOString());
+    expect(held.ran && held.result!.until).toBe(new Date(at.getTime() + 3 * 60_000).toISOString());
     let renewed = '';
     await withJobLease(db, 'ingest', async () => {
       const first = (await db.get<{ until: string }>("SELECT until FROM job_leases WHERE name = 'ingest'"))!.until;

@@ -295,6 +295,18 @@ describe('digest runs against a real SMTP server', () => {
     expect(await inState(app, 'sent')).toBe(120);
   }, 120_000);
 
+  it('an interrupted run hands back at once the interrupted deliveries it found, so no lease is left to wait out', async () => {
+    await seedSubscribers(app, emails(3));
+    expect((await app.runDigests({ now: DAY1 })).sent).toBe(3);
+    // Two deliveries whose process died mid-send on another host.
+    await app.database.run("UPDATE deliveries SET status = 'sending', finished_at = NULL, lease_owner = 'other-host:1:dead', lease_until = '2000-01-01T00:00:00.000Z' WHERE id IN (SELECT id FROM deliveries ORDER BY id LIMIT 2)");
+    const stop = new AbortController();
+    stop.abort();
+    const run = await app.runDigests({ now: DAY2, signal: stop.signal });
+    expect(run).toMatchObject({ interrupted: true, resumed: 0, sent: 0 });
+    expect(await app.database.all('SELECT id FROM deliveries WHERE lease_until > ?', [new Date().toISOString()])).toEqual([]);
+  });
+
   it('shares the work among three processes, one killed mid-run: every reader one Message-ID, no claim left (issue 12)', async () => {
     await smtp.close();
     // A slow relay: the run is still going when one process is killed.

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordBounce } from '../../src/bounces/suppression.js';
 import { eraseByEmail } from '../../src/privacy/reader-data.js';
@@ -159,6 +160,17 @@ describe('outgoing webhooks', () => {
     expect(await app.webhooks.run(() => new Date(now + 60_000))).toMatchObject({ sent: 0 });
     expect(await app.webhooks.run(() => new Date(now + 10 * 60_000))).toMatchObject({ sent: 2 });
     expect(await queued("status = 'sent'")).toBe(2);
+  });
+
+  it('when a process without WEBHOOK_SECRET meets queued events, then it sends none and says so once', async () => {
+    await queueEvents(2, 1000);
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const unsigned = createWebhookSender({ database: app.database, log, secret: undefined });
+    expect(await unsigned.run()).toEqual({ sent: 0, retried: 0, failed: 0 });
+    await unsigned.run();
+    expect(lines.filter((l) => l.includes('no WEBHOOK_SECRET'))).toHaveLength(1);
+    expect(await queued("status = 'queued'")).toBe(2);
   });
 
   it('when a command runs without WEBHOOK_URLS, then the endpoints and their queued events stay; WEBHOOK_URLS=none removes them', async () => {
