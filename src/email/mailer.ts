@@ -102,7 +102,9 @@ export function smtpTarget(url: string) {
 // getSocket failed as busy for ever, so after `maxConnections` failures every
 // later message waited on a slot that never came back (a relay that was down
 // hung the run). Its own attempt fails the same way and is reported, and the
-// pool frees the slot.
+// pool frees the slot. The cost: a relay that drops connections silently takes two
+// connection timeouts per attempt, and a connection nodemailer then makes itself
+// lacks NODELAY (the run stops after a few such failures anyway, see stopAfter).
 function connectNoDelay(options: { host?: string; port?: number; connectionTimeout?: number }, callback: (err: Error | null, socket?: { connection: Socket } | false) => void) {
   const socket = connect({ host: options.host, port: options.port ?? 587 });
   const timer = setTimeout(() => socket.destroy(new Error(`connection to ${options.host}:${options.port} timed out`)), options.connectionTimeout ?? 15_000);
