@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseEnv, runCli, startPaperboy, startSmtp, tempDir } from '../helpers.js';
+import { appWithRelay, databaseEnv, runCli, tempDir } from '../helpers.js';
 
 // Every field gets a plain message on the web form, the API and the CLI, never a validation library's own text.
 
@@ -11,26 +11,19 @@ const PLAIN = {
   frequency: 'must be daily or weekly',
 };
 
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let app: Awaited<ReturnType<typeof startPaperboy>>;
+const ctx = appWithRelay();
 const tmp = tempDir();
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  smtp = await startSmtp();
-  app = await startPaperboy({ SMTP_URL: smtp.url, RATE_LIMITS: 'false', PUBLIC_URL: 'https://paperboy.example' });
   env = { ...(await databaseEnv(tmp.dir, 'cli')), OUTBOX_DIR: tmp.dir };
 });
-afterAll(async () => {
-  await app.stop();
-  await smtp.close();
-  tmp.cleanup();
-});
+afterAll(() => tmp.cleanup());
 
 describe('validation messages', () => {
   it('when the web form has hour=abc, maxPapers=x, weekday=1.5 and frequency=hourly, then the 400 page names each field with a plain message', async () => {
     const body = new URLSearchParams({ email: 'form@example.org', topics: 'agents', hour: 'abc', maxPapers: 'x', weekday: '1.5', frequency: 'hourly' });
-    const res = await fetch(`${app.url}/subscribe`, { method: 'POST', body });
+    const res = await fetch(`${ctx.app.url}/subscribe`, { method: 'POST', body });
     expect(res.status).toBe(400);
     const html = (await res.text()).replaceAll('&#x27;', "'").replaceAll('&quot;', '"');
     expect(html).toContain(`Delivery hour: ${PLAIN.hour}`);
@@ -41,7 +34,7 @@ describe('validation messages', () => {
   });
 
   it('when the API gets wrong types and values, then the 400 JSON names each field with a plain message', async () => {
-    const res = await fetch(`${app.url}/api/subscriptions`, {
+    const res = await fetch(`${ctx.app.url}/api/subscriptions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 5, topics: 'agents', keywords: 'one', exclude: [7], seeds: 'x', authors: {}, hour: 'abc', maxPapers: 'x', weekday: 0.5, frequency: 'hourly', timezone: 3, colour: 'red' }),
