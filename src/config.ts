@@ -13,6 +13,8 @@ const list = z.string().transform((v) =>
 );
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** WEBHOOK_URLS=none: no endpoints at all. */
+const NONE = /^\s*none\s*$/i;
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -99,8 +101,8 @@ const EnvSchema = z.object({
   // `none` removes every endpoint (an empty value counts as unset, like every variable here).
   WEBHOOK_URLS: z
     .string()
-    .refine((v) => /^\s*none\s*$/i.test(v) || /[^\s,]/.test(v), 'must list URLs (comma-separated), or be none')
-    .transform((v) => (/^\s*none\s*$/i.test(v) ? '' : v))
+    .refine((v) => NONE.test(v) || /[^\s,]/.test(v), 'must list URLs (comma-separated), or be none')
+    .transform((v) => (NONE.test(v) ? '' : v))
     .pipe(list)
     .pipe(z.array(httpUrl))
     .optional(),

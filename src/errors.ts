@@ -64,15 +64,21 @@ export function validationError(err: ZodError): AppError {
 
 /** Whether an error is SQLite's "database is locked/busy": another connection held the write lock past the busy timeout. */
 export function isDatabaseBusy(err: unknown): boolean {
-  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  const code = errorCode(err);
   // SQLite: busy/locked. PostgreSQL: serialization failure, deadlock, lock not available.
-  return typeof code === 'string' && (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code) || code === '40001' || code === '40P01' || code === '55P03');
+  return code !== undefined && (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code) || code === '40001' || code === '40P01' || code === '55P03');
 }
 
 /** Whether an error is a unique-constraint violation (another transaction inserted the same key first). */
 export function isUniqueViolation(err: unknown): boolean {
-  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  const code = errorCode(err);
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** The `code` a driver error carries (SQLITE_BUSY, a PostgreSQL SQLSTATE, ECONNREFUSED), if it is a string. */
+export function errorCode(err: unknown): string | undefined {
+  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** Seconds a client is asked to wait when the database is busy. */

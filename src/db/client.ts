@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { OperatorError } from '../errors.js';
+import { errorCode, OperatorError } from '../errors.js';
 import { createPool, postgresSql, sqliteSql, type Sql } from './sql.js';
 
 export type Sqlite = Database.Database;
@@ -52,11 +52,11 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMED
 
 /** A failure to reach the PostgreSQL at `url`, said in one line without the password; undefined for any other error. */
 function unreachable(url: string, err: unknown): OperatorError | undefined {
-  const code = (err as { code?: unknown })?.code;
+  const code = errorCode(err);
   const message = err instanceof Error ? err.message : '';
   // node-postgres's own refusal when the URL asks for TLS the server lacks (sslmode=require).
   const ssl = /does not support SSL/i.test(message);
-  if (!ssl && (typeof code !== 'string' || !CONNECT_CODES.has(code))) return undefined;
+  if (!ssl && (code === undefined || !CONNECT_CODES.has(code))) return undefined;
   let where = 'the database in DATABASE_URL';
   try {
     const u = new URL(url);
@@ -64,7 +64,8 @@ function unreachable(url: string, err: unknown): OperatorError | undefined {
   } catch {
     // A form node-postgres reads but URL does not (a socket: postgres://user@/db?host=/run/postgresql).
   }
-  const why = ssl || /^\d/.test(String(code)) ? message : String(code);
+  // A SQLSTATE (28P01, 3D000…) says less than PostgreSQL's own message; a network code says enough.
+  const why = code && !ssl && !/^\d/.test(code) ? code : message;
   return new OperatorError(`cannot reach ${where} (${why}); check DATABASE_URL; nothing was changed`);
 }
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Sql } from './sql.js';
 
-export const JOB_LEASE_MS = 3 * 60_000;
+const JOB_LEASE_MS = 3 * 60_000;
 
 /** This process, as named in job leases. */
 const OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
